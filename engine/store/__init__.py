@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, sessions and the few queries that matter."""

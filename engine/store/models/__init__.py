@@ -1,0 +1,24 @@
+"""All models; importing this package registers every table on ``Base.metadata``."""
+
+from .attempts import AttemptState, CallAttempt, Outcome
+from .base import Base
+from .campaigns import Campaign, CampaignStatus, DialMode
+from .compliance import ContactBlock, DncEntry, ExportCursor, NumberingRange
+from .contacts import (
+    Callback,
+    CallbackStatus,
+    Contact,
+    ContactList,
+    LeadStatus,
+    LeadStatusChange,
+    Phone,
+    PhoneType,
+)
+from .tenancy import Agent, AgentStateLog, Role, Team, Tenant, User
+
+__all__ = [
+    "Agent", "AgentStateLog", "AttemptState", "Base", "CallAttempt", "Callback", "CallbackStatus",
+    "Campaign", "CampaignStatus", "Contact", "ContactBlock", "ContactList", "DialMode", "DncEntry",
+    "ExportCursor", "LeadStatus", "LeadStatusChange", "NumberingRange", "Outcome", "Phone",
+    "PhoneType", "Role", "Team", "Tenant", "User",
+]
