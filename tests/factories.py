@@ -36,7 +36,8 @@ class Factory:
 
     def tenant(self, **kw: Any) -> Tenant:
         kw.setdefault("name", f"tenant-{self._next()}")
-        return self._add(Tenant(created_at=self.clock.now(), **kw))
+        kw.setdefault("created_at", self.clock.now())
+        return self._add(Tenant(**kw))
 
     def campaign(self, tenant: Tenant | None = None, **kw: Any) -> Campaign:
         tenant = tenant or self.tenant()
