@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
@@ -28,8 +29,38 @@ class AppContext:
 
 pass_app = click.make_pass_decorator(AppContext)
 
+# Feature packages' commands, imported only when used so a cron job's `dialer import` does not
+# pay for loading the admin, the simulator or librosa.
+LAZY_COMMANDS = {
+    "admin": "admin.cli:admin",
+    "agent": "engine.api.cli:agent",
+    "amd": "engine.amd.cli:amd",
+    "bench": "engine.bench.cli:bench",
+    "demo": "engine.demo.cli:demo",
+    "explain": "engine.strategy.cli:explain",
+    "export": "engine.exchange.cli:export_group",
+    "import": "engine.exchange.cli:import_command",
+    "numbering-plan": "engine.numbering.cli:numbering_plan",
+    "recordings": "engine.runner.cli:recordings",
+    "run": "engine.runner.cli:run",
+    "simulate-switch": "engine.sim.cli:simulate_switch",
+}
 
-@click.group()
+
+class LazyGroup(click.Group):
+    """A group whose subcommands named in ``LAZY_COMMANDS`` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML settings file (default: $DIALER_CONFIG or ./dialer.toml).")
 @click.pass_context
@@ -43,6 +74,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
         level=settings.log_level.upper(), stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are noise here
     ctx.obj = AppContext(settings)
 
 
@@ -60,6 +92,3 @@ def db_upgrade(app: AppContext, revision: str) -> None:
 
     upgrade(app.settings.database_url, revision)
     click.echo(f"database at revision {current_revision(app.settings.database_url)}")
-
-
-# --- subcommands from the feature packages (one import and one add_command line each) ---

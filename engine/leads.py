@@ -19,19 +19,18 @@ class StatusDef:
     final: bool = False
 
 
-# Funnel order: a lead moves down this list; the position is the index.
+# Funnel order: a lead moves down this list; the position is the index. Names are the
+# reference (English) names; the admin shows them translated by code.
 DEFAULT_STATUSES: tuple[StatusDef, ...] = (
-    StatusDef("new", "Новый", "new"),
-    StatusDef("assigned", "Назначен", "new"),
-    StatusDef("no_answer", "Не дозвонились", "in_progress"),
-    StatusDef("callback", "Перезвонить", "in_progress"),
-    StatusDef("contacted", "Состоялся разговор", "in_progress"),
-    StatusDef("interested", "Интересуется", "in_progress"),
-    StatusDef("client_interested", "Клиент заинтересован", "success", final=True),
-    StatusDef("refused", "Отказ", "lost", final=True),
-    StatusDef("wrong_number", "Неверный номер", "lost", final=True),
-    StatusDef("not_reached", "Не дозвонились (попытки исчерпаны)", "lost", final=True),
-    StatusDef("dnc", "Не звонить", "lost", final=True),
+    StatusDef("new", "New", "new"),
+    StatusDef("assigned", "Assigned", "new"),
+    StatusDef("no_answer", "No answer", "in_progress"),
+    StatusDef("callback", "Callback", "in_progress"),
+    StatusDef("interested", "Interested", "in_progress"),
+    StatusDef("client_interested", "Client interested", "success", final=True),
+    StatusDef("refused", "Refused", "lost", final=True),
+    StatusDef("wrong_number", "Wrong number", "lost", final=True),
+    StatusDef("not_reached", "Not reached", "lost", final=True),
 )
 
 
@@ -54,12 +53,11 @@ def statuses_for(session: Session, tenant_id: int) -> list[LeadStatus]:
     rows = session.scalars(
         select(LeadStatus)
         .where(or_(LeadStatus.tenant_id.is_(None), LeadStatus.tenant_id == tenant_id))
-        .order_by(LeadStatus.position, LeadStatus.tenant_id.is_(None))
     ).all()
     by_code: dict[str, LeadStatus] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r.tenant_id is None):  # the tenant's rows first
         by_code.setdefault(row.code, row)
-    return sorted(by_code.values(), key=lambda s: s.position)
+    return sorted(by_code.values(), key=lambda s: (s.position, s.code))
 
 
 def set_status(

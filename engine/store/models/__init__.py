@@ -22,3 +22,4 @@ __all__ = [
     "ExportCursor", "LeadStatus", "LeadStatusChange", "NumberingRange", "Outcome", "Phone",
     "PhoneType", "Role", "Team", "Tenant", "User",
 ]
+from .counters import Counter  # noqa: E402,F401  (registers the counters table)

@@ -43,7 +43,10 @@ class NumberingRange(Base):
     """A block of numbers from a regulator's numbering plan (Russian ABC/DEF registry)."""
 
     __tablename__ = "numbering_ranges"
-    __table_args__ = (Index("ix_numbering_ranges_span", "country", "first", "last"),)
+    __table_args__ = (
+        Index("ix_numbering_ranges_span", "country", "first", "last"),
+        Index("ix_numbering_ranges_source", "source"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     country: Mapped[str] = mapped_column(String(2))
@@ -51,7 +54,10 @@ class NumberingRange(Base):
     last: Mapped[int] = mapped_column(BigInteger)
     operator: Mapped[str] = mapped_column(String(255), default="")
     region: Mapped[str] = mapped_column(String(255), default="")
-    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA zone mapped from region
+    # IANA zone(s) mapped from the region, space-separated when the region spans several;
+    # None when the region is unknown or nationwide.
+    timezone: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(120), default="")  # registry file name (reloads)
 
 
 class ExportCursor(Base):

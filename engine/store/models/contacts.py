@@ -36,12 +36,15 @@ class Contact(Base):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("list_id", "external_id"),
+        # The leads table filters by status, agent or list and sorts by update time.
         Index("ix_contacts_tenant_status_updated", "tenant_id", "status", "updated_at"),
+        Index("ix_contacts_agent_status_updated", "assigned_agent_id", "status", "updated_at"),
+        Index("ix_contacts_list_status_updated", "list_id", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
-    list_id: Mapped[int] = mapped_column(ForeignKey("contact_lists.id"), index=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("contact_lists.id"))
     external_id: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(255), default="")
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -50,7 +53,7 @@ class Contact(Base):
     consent: Mapped[bool] = mapped_column(default=False)
     consent_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(40), default="new")
-    assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     attempts: Mapped[int] = mapped_column(default=0)
     last_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -122,9 +125,10 @@ class Callback(Base):
     """A call promised at a time (stored UTC; chosen in the customer's local time)."""
 
     __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_due", "campaign_id", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     phone_id: Mapped[int | None] = mapped_column(ForeignKey("phones.id", ondelete="SET NULL"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # reserved agent

@@ -37,6 +37,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role))
     locale: Mapped[str] = mapped_column(String(8), default="ru")
     active: Mapped[bool] = mapped_column(default=True)
+    # Per-user UI choices the admin remembers (e.g. the leads table's columns).
+    preferences: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
 
     tenant: Mapped[Tenant] = relationship()
