@@ -1,0 +1,1 @@
+"""Russian numbering-plan registry: ranges, regions, time zones."""
