@@ -1,0 +1,70 @@
+"""`SwitchSimulator`: the TCP server a dialer connects to exactly as to FreeSWITCH's mod_event_socket."""
+
+from __future__ import annotations
+
+import logging
+
+from gevent.server import StreamServer
+
+from engine.clock import Clock, SystemClock
+from engine.sim.scenario import Scenario, default_scenario
+from engine.sim.session import MAX_MISSED, MAX_QUEUE_LEN, EslSession
+from engine.sim.switch import Switch
+
+log = logging.getLogger(__name__)
+
+
+class SwitchSimulator:
+    """A simulated FreeSWITCH: `start()`, connect to `.address`, `stop()`.
+
+    `event_queue_limit` bounds each listener's event queue like FreeSWITCH's (100,000); a
+    listener that does not read loses events past it and is dropped after `max_missed` losses.
+    None makes the queue unbounded. `time_scale` in the scenario speeds the world up for tests.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, host: str = "127.0.0.1", port: int = 0,
+                 password: str = "ClueCon", seed: int | None = None, clock: Clock | None = None,
+                 event_queue_limit: int | None = MAX_QUEUE_LEN, max_missed: int = MAX_MISSED,
+                 hostname: str = "sim", clip_cache: str | None = None, record_tick: float = 0.1,
+                 heartbeat_seconds: float | None = 20.0) -> None:
+        self.scenario = scenario or default_scenario()
+        self.password = password
+        self.event_queue_limit = event_queue_limit
+        self.max_missed = max_missed
+        self.switch = Switch(self.scenario, clock or SystemClock(), seed=seed, hostname=hostname,
+                             clip_cache=clip_cache, record_tick=record_tick,
+                             heartbeat_seconds=heartbeat_seconds)
+        self.sessions: set[EslSession] = set()
+        self._server = StreamServer((host, port), self._handle)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.address[:2]
+        return host, port
+
+    def start(self) -> SwitchSimulator:
+        self.switch.media.library.warm_up()
+        self._server.start()
+        log.info("switch simulator listening on %s:%d", *self.address)
+        return self
+
+    def stop(self) -> None:
+        """Stop listening, drop every client, hang up every call."""
+        self._server.stop(timeout=1)
+        for session in list(self.sessions):
+            session.close()
+        self.switch.close()
+
+    def __enter__(self) -> SwitchSimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handle(self, sock, address) -> None:
+        session = EslSession(self.switch, sock, self.password, self.event_queue_limit, self.max_missed)
+        self.sessions.add(session)
+        try:
+            session.serve()
+        finally:
+            self.sessions.discard(session)
