@@ -1,0 +1,1 @@
+"""Campaign runners: the greenlets that turn dialable numbers into calls, one per campaign."""

@@ -1,0 +1,104 @@
+"""Attempt rows: written PENDING before the originate, then kept equal to the call's state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine.calls import Call
+from engine.store.models import (
+    AttemptState,
+    CallAttempt,
+    Callback,
+    CallbackStatus,
+    Campaign,
+    Contact,
+)
+
+# Run in the transaction that ends an attempt (final export sequence, reach blocks...).
+FinishHook = Callable[[Session, CallAttempt], None]
+
+
+class Dialable(Protocol):
+    """One number to dial, as the strategy hands it out."""
+
+    contact_id: int
+    phone_id: int | None
+    number: str
+    is_callback: bool
+    agent_id: int | None  # the agent a callback is reserved for
+    callback_id: int | None
+
+
+def create_pending(session: Session, campaign: Campaign, item: Dialable, *, mode: str,
+                   agent_id: int | None, node: str, call_uuid: str, now: datetime) -> CallAttempt:
+    """Insert the attempt (state pending); a callback it serves is marked done with it."""
+    contact = session.get(Contact, item.contact_id)
+    if contact is None:
+        raise LookupError(f"contact {item.contact_id} does not exist")
+    attempt = CallAttempt(
+        tenant_id=campaign.tenant_id, campaign_id=campaign.id, contact_id=item.contact_id,
+        phone_id=item.phone_id, number=item.number, agent_id=agent_id,
+        callback_id=item.callback_id if item.is_callback else None, mode=mode, node=node,
+        call_uuid=call_uuid, state=AttemptState.PENDING, created_at=now, result={},
+    )
+    session.add(attempt)
+    if attempt.callback_id is not None:
+        callback = session.get(Callback, attempt.callback_id)
+        if callback is not None:
+            callback.status, callback.done_at = CallbackStatus.DONE, now
+    session.flush()
+    return attempt
+
+
+def save_call(session: Session, call: Call, finish_hooks: Sequence[FinishHook] = ()) -> CallAttempt:
+    """Copy the call's state onto its attempt row; run the finish hooks once when it ends."""
+    attempt = session.get(CallAttempt, call.attempt_id)
+    if attempt is None:
+        raise LookupError(f"attempt {call.attempt_id} of call {call.uuid} does not exist")
+    was_ended = attempt.state is AttemptState.ENDED
+    attempt.state = call.state.attempt_state
+    attempt.agent_id = call.agent_id
+    for name in _COPIED:
+        value = getattr(call, name)
+        if value is not None:
+            setattr(attempt, name, value)
+    if call.result:
+        attempt.result = {**(attempt.result or {}), **call.result}
+    session.flush()
+    if attempt.state is AttemptState.ENDED and not was_ended:
+        for hook in finish_hooks:
+            hook(session, attempt)
+    return attempt
+
+
+_COPIED = ("originated_at", "answered_at", "bridged_at", "ended_at", "hangup_cause", "sip_code",
+           "outcome", "dead_air_ms", "recording_path")
+
+
+def save_calls(session: Session, calls: Sequence[Call],
+               finish_hooks: Sequence[FinishHook] = ()) -> None:
+    """Save many calls: live ones by one bulk UPDATE, ended ones through ``save_call``."""
+    live = [call for call in calls if call.is_live]
+    if live:
+        session.execute(update(CallAttempt), [
+            {"id": call.attempt_id, "state": call.state.attempt_state, "agent_id": call.agent_id,
+             **({"result": call.result} if call.result else {}),
+             **{name: getattr(call, name) for name in _COPIED if getattr(call, name) is not None}}
+            for call in live])
+    for call in calls:
+        if not call.is_live:
+            save_call(session, call, finish_hooks)
+
+
+def open_attempts(session: Session, node: str) -> list[CallAttempt]:
+    """Attempts on a node that have not ended (the candidates for reconciliation)."""
+    return list(session.scalars(
+        select(CallAttempt)
+        .where(CallAttempt.node == node, CallAttempt.state != AttemptState.ENDED)
+        .order_by(CallAttempt.id)
+    ))

@@ -1,0 +1,335 @@
+"""The engine core: switch pool, live calls and agents, campaign runners, reconciliation.
+
+Events from every node arrive in ``_on_event`` and go to the call or the agent leg
+they concern. After every (re)connect ``_on_connected`` reconciles the node's
+open attempts with what the switch still has.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import gevent
+from gevent.event import AsyncResult
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.agents import AgentPool, AgentSession, AgentState, DbStateLog, StateLog
+from engine.calls import Call, CallObserver, CallState
+from engine.clock import Clock
+from engine.config import SwitchNode
+from engine.store.db import transaction
+from engine.store.models import Agent, AttemptState, CallAttempt, Campaign, Outcome
+from engine.switch import reconcile
+from engine.switch.connection import SwitchConnection, SwitchError, SwitchUnavailable
+from engine.switch.event import Event
+from engine.switch.originate import agent_leg
+from engine.switch.pool import SwitchPool
+
+from .attempts import Dialable, FinishHook, open_attempts
+from .limits import RateLimit
+from .writer import WriteBehind
+
+if TYPE_CHECKING:
+    from .base import CampaignRunner
+
+log = logging.getLogger(__name__)
+
+
+class DialableSource(Protocol):
+    """The strategy's ``engine.store.queries.next_dialable``."""
+
+    def __call__(self, session: Session, campaign: Campaign, now: datetime, limit: int, *,
+                 after_contact: int = 0) -> Sequence[Dialable]: ...
+
+
+_CALL_STATE_FOR = {
+    AttemptState.PENDING: CallState.PENDING,
+    AttemptState.DIALING: CallState.DIALING,
+    AttemptState.ANSWERED: CallState.ANSWERED,
+    AttemptState.BRIDGED: CallState.BRIDGED,
+}
+
+
+class DialerCore:
+    """Everything the runners share. Runners register themselves by campaign id."""
+
+    def __init__(self, *, nodes: Sequence[SwitchNode], sessions: sessionmaker[Session],
+                 clock: Clock, source: DialableSource, recordings_dir: Path,
+                 node_id: str = "dialer-1", finish_hooks: Sequence[FinishHook] = (),
+                 gateway_limits: Mapping[str, RateLimit] | None = None,
+                 timeout_s: float = 5.0, tick_s: float = 0.05) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.source = source
+        self.recordings_dir = Path(recordings_dir)
+        self.node_id = node_id
+        self.tick_s = tick_s
+        self.gateway_limits = dict(gateway_limits or {})  # shared by the campaigns
+        self.pool = SwitchPool(nodes, self._on_event, on_connected=self._on_connected,
+                               timeout_s=timeout_s)
+        self.calls: dict[str, Call] = {}
+        self.agents = AgentPool()
+        self.writer = WriteBehind(sessions, finish_hooks)
+        self.state_log: StateLog = self.writer
+        # Announcements for agents' screens (the control API's event stream sets it).
+        self.notify: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
+        self.runners: dict[int, CampaignRunner] = {}
+        self._ticker: gevent.Greenlet | None = None
+        self._first_connect: set[str] = set()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._close_stale_agent_intervals()
+        self.writer.start()
+        self.pool.start()
+        self._ticker = gevent.spawn(self._tick_forever)
+
+    def stop(self) -> None:
+        for runner in list(self.runners.values()):
+            runner.stop()
+        if self._ticker is not None:
+            self._ticker.kill()
+        self.pool.stop()
+        self.writer.stop()
+
+    def _tick_forever(self) -> None:
+        while True:
+            try:
+                self.agents.tick()
+            except Exception:
+                log.exception("agent tick failed")
+            gevent.sleep(self.tick_s)
+
+    def _close_stale_agent_intervals(self) -> None:
+        """A previous run that died left agents 'in' states: they are offline now."""
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            for row in DbStateLog.open_intervals(session):
+                row.ended_at = now
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _on_event(self, connection: SwitchConnection, event: Event) -> None:
+        uid = event.unique_id
+        if uid is None:
+            return
+        call = self.calls.get(uid)
+        if call is not None:
+            call.handle(event)
+            return
+        agent = self.agents.by_leg(uid)
+        if agent is not None:
+            agent.handle(event)
+            if agent.state is AgentState.OFFLINE:
+                self.agents.remove(agent.agent_id)
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def track(self, call: Call) -> None:
+        self.calls[call.uuid] = call
+        self.pool.opened(call.node)
+
+    def forget(self, call: Call) -> None:
+        if self.calls.pop(call.uuid, None) is not None:
+            self.pool.closed(call.node)
+
+    def save(self, call: Call) -> None:
+        """Queue the call's state for the next write (see ``WriteBehind``)."""
+        self.writer.call_changed(call)
+
+    def kill(self, call: Call, cause: str = "NORMAL_CLEARING") -> None:
+        """Hang a call up; if the switch no longer knows it, end it here."""
+        try:
+            self.pool[call.node].api(f"uuid_kill {call.uuid} {cause}")
+        except SwitchError:
+            call.end(cause)
+        except SwitchUnavailable:
+            log.warning("call %s: switch %s down, hangup left to reconciliation",
+                        call.uuid, call.node)
+
+    # --- agents ---------------------------------------------------------------------------
+
+    def login(self, agent_id: int, campaign_id: int | None,
+              node: str | None = None) -> AgentSession:
+        """Call the agent's softphone (nailed up); the agent is ready when it answers."""
+        existing = self.agents.get(agent_id)
+        if existing is not None and existing.state is not AgentState.OFFLINE:
+            existing.campaign_id = campaign_id
+            return existing
+        with self.sessions() as session:
+            row = session.get(Agent, agent_id)
+            if row is None or not row.active:
+                raise LookupError(f"agent {agent_id} does not exist or is not active")
+            tenant_id, dial_string = row.tenant_id, row.dial_string
+        connection = self.pool[node] if node else self.pool.choose()
+        agent = AgentSession(agent_id=agent_id, tenant_id=tenant_id, dial_string=dial_string,
+                             clock=self.clock, state_log=self.state_log)
+        leg = str(uuidlib.uuid4())
+        agent.login(leg, connection.name, campaign_id)
+        self.agents.add(agent)
+        originate = agent_leg(uuid=leg, endpoint=dial_string, agent_id=agent_id,
+                              campaign_id=campaign_id, node=self.node_id)
+        try:
+            job = connection.bgapi("originate " + originate.command())
+        except (SwitchError, SwitchUnavailable):
+            agent.logout("softphone could not be called")
+            self.agents.remove(agent_id)
+            raise
+        gevent.spawn(self._agent_job_done, agent, job)
+        return agent
+
+    def _agent_job_done(self, agent: AgentSession, job: AsyncResult) -> None:
+        try:
+            body = job.get()
+        except SwitchUnavailable:
+            return
+        if body.startswith("+OK"):
+            return
+        if agent.state is AgentState.PAUSED:  # still connecting: the softphone never answered
+            log.warning("agent %s: softphone not reached: %s", agent.agent_id, body.strip())
+            agent.logout(f"softphone not reached: {body.strip()}")
+            self.agents.remove(agent.agent_id)
+
+    def logout(self, agent_id: int) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return
+        leg = agent.leg_uuid
+        agent.logout("logout")
+        self.agents.remove(agent_id)
+        if leg and agent.node:
+            try:
+                self.pool[agent.node].api(f"uuid_kill {leg}")
+            except (SwitchError, SwitchUnavailable):
+                pass
+
+    # --- reconciliation -------------------------------------------------------------------
+
+    def _on_connected(self, connection: SwitchConnection) -> None:
+        if connection.name not in self._first_connect:
+            self._first_connect.add(connection.name)
+            self._adopt_agent_legs(connection)
+        with self.sessions() as session:
+            rows = {a.call_uuid: a for a in open_attempts(session, connection.name)}
+        known = {uuid: row.state for uuid, row in rows.items()}
+        for action in reconcile.survey(connection, known):
+            call = self.calls.get(action.uuid)
+            adopted = call is None
+            if call is None:
+                call = self._adopt(rows[action.uuid])
+            if isinstance(action, reconcile.Close):
+                call.result["reconciled"] = "channel gone"
+                call.end(call.hangup_cause, call.sip_code, outcome=action.outcome)
+            else:
+                self._catch_up(connection, call, action.state, adopted)
+        log.info("switch %s reconciled: %d open attempt(s)", connection.name, len(rows))
+
+    def _adopt(self, row: CallAttempt) -> Call:
+        """A call this process does not know (it was started by a previous run)."""
+        runner = self.runners.get(row.campaign_id)
+        observer: CallObserver = runner or OrphanObserver(self)
+        call = Call(attempt_id=row.id, uuid=row.call_uuid, node=row.node,
+                    campaign_id=row.campaign_id, clock=self.clock, observer=observer,
+                    agent_id=row.agent_id, contact_id=row.contact_id,
+                    state=_CALL_STATE_FOR[row.state],
+                    originated_at=row.originated_at, answered_at=row.answered_at,
+                    bridged_at=row.bridged_at, recording_path=row.recording_path,
+                    result=dict(row.result or {}))
+        self.track(call)
+        if runner is not None:
+            runner.adopted(call)
+        log.info("adopted call %s (attempt %s, %s)", call.uuid, row.id, row.state)
+        return call
+
+    def _catch_up(self, connection: SwitchConnection, call: Call, state: AttemptState,
+                  adopted: bool) -> None:
+        """Replay what the engine missed while away, so the owner acts on it now.
+
+        An answered customer leg that has a ``bridge_uuid`` is (customer legs end with
+        their bridge) talking to an agent already: the bridge is recorded, not redone.
+        """
+        answered = state in (AttemptState.ANSWERED, AttemptState.BRIDGED)
+        missed_answer = answered and call.state in (
+            CallState.PENDING, CallState.DIALING, CallState.RINGING)
+        if not (missed_answer or (adopted and call.state is CallState.ANSWERED)):
+            if adopted and call.state is CallState.BRIDGED:
+                self._agent_talking(call)
+            return
+        if call.state is CallState.PENDING:
+            call.dialing()
+        bridged_to = reconcile.bridged_to(connection, call.uuid)
+        if bridged_to:
+            call.found_bridged(bridged_to)
+            self._agent_talking(call)
+        elif missed_answer:
+            call.answered()  # tells the owner: it bridges or abandons
+        else:
+            call.observer.call_answered(call)  # a customer left waiting by the last run
+
+    def _agent_talking(self, call: Call) -> None:
+        """The agent of an adopted bridged call is talking (not free for another)."""
+        agent = self.agents.get(call.agent_id) if call.agent_id else None
+        if agent is not None and agent.state is AgentState.READY:
+            agent.reserve(call.uuid)
+            agent.talking()
+
+    def _adopt_agent_legs(self, connection: SwitchConnection) -> None:
+        """Agents whose softphone legs outlived a restart are back, without ringing again."""
+        known = [a.leg_uuid for a in self.agents if a.leg_uuid]
+        for leg in reconcile.agent_legs(connection, self.node_id, known):
+            if self.agents.get(leg.agent_id) is not None:
+                continue
+            with self.sessions() as session:
+                row = session.get(Agent, leg.agent_id)
+            if row is None:
+                continue
+            agent = AgentSession(agent_id=row.id, tenant_id=row.tenant_id,
+                                 dial_string=row.dial_string, clock=self.clock,
+                                 state_log=self.state_log)
+            agent.adopt(leg.uuid, connection.name, leg.campaign_id)
+            self.agents.add(agent)
+            log.info("agent %s adopted on leg %s", leg.agent_id, leg.uuid)
+
+    def call_finished(self, call: Call, wrap_up_s: float) -> None:
+        """A call ended: stop following it and free its agent (wrap-up, or ready at once)."""
+        self.forget(call)
+        agent = self.agents.get(call.agent_id) if call.agent_id else None
+        if agent is None or agent.call_uuid != call.uuid:
+            return
+        if agent.state is AgentState.TALKING:
+            agent.wrap_up_s = wrap_up_s
+            agent.call_done()
+        elif agent.state is AgentState.RESERVED:
+            agent.release()
+
+
+class OrphanObserver:
+    """Owns adopted calls whose campaign is not running: record them, abandon answers."""
+
+    def __init__(self, core: DialerCore) -> None:
+        self.core = core
+
+    def call_changed(self, call: Call) -> None:
+        self.core.save(call)
+
+    def call_answered(self, call: Call) -> None:
+        call.outcome_override = Outcome.ABANDONED
+        gevent.spawn(self.core.kill, call)
+
+    def call_bridged(self, call: Call) -> None:
+        """A bridged call keeps going until it hangs up."""
+
+    def call_ended(self, call: Call) -> None:
+        self.core.call_finished(call, wrap_up_s=0)
+
+    def call_dtmf(self, call: Call, digit: str) -> None:
+        """Digits of an orphan call are not acted on."""
+
+    def call_app_done(self, call: Call, application: str) -> None:
+        """Applications of an orphan call are not followed."""

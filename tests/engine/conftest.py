@@ -1,0 +1,126 @@
+"""Fixtures for engine tests against the switch simulator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import gevent
+import pytest
+
+from engine.config import SwitchNode
+from engine.sim.scenario import scenario_from_dict
+from engine.sim.server import SwitchSimulator
+from sqlalchemy import select
+
+from engine.agents import AgentState
+from engine.store.models import CallAttempt, CampaignStatus, DialMode
+from engine.store.queries import next_dialable
+from engine.runner.core import DialerCore
+from engine.runner.finish import default_hooks
+
+# Number prefix -> what the simulated callee does (deterministic, fast).
+FAST = {"post_dial_delay": 0.05, "ring": 0.3, "early_media": 0.0}
+RULES = [
+    {"prefix": "+7900100", "outcomes": {"human": 1}, "talk": {"dist": "uniform", "min": 0.6, "max": 1.0},
+     "patience": 3, "dtmf": None, **FAST},
+    {"prefix": "+7900200", "outcomes": {"busy": 1}, **FAST},
+    {"prefix": "+7900300", "outcomes": {"no_answer": 1}, **FAST},
+    {"prefix": "+7900400", "outcomes": {"rejected": 1}, **FAST},
+    {"prefix": "+7900500", "outcomes": {"unallocated": 1}, **FAST},
+    {"prefix": "+7900600", "outcomes": {"network_failure": 1}, **FAST},
+    {"prefix": "+7900700", "outcomes": {"human": 1}, "talk": 30, "patience": 30, "dtmf": None, **FAST},
+    {"prefix": "+7900801", "outcomes": {"human": 1}, "talk": 0.5, "patience": 30,
+     "dtmf": {"digits": "1", "probability": 1, "delay": 0.5}, **FAST},
+    {"prefix": "+7900809", "outcomes": {"human": 1}, "talk": 0.5, "patience": 30,
+     "dtmf": {"digits": "9", "probability": 1, "delay": 0.5}, **FAST},
+    {"prefix": "+7900800", "outcomes": {"human": 1}, "talk": 0.5, "patience": 30, "dtmf": None,
+     **FAST},
+]
+
+
+class RunningClock:
+    """Real elapsed time from a fixed start (Mon 2026-11-23 10:00 UTC): deterministic dates,
+    real durations for a daemon that sleeps in real time."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start, self._t0 = start, time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@pytest.fixture
+def running_clock() -> RunningClock:
+    return RunningClock(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
+
+
+def world(**overrides: Any) -> dict[str, Any]:
+    return {"name": "engine-tests", "seed": 7, "time_scale": 1.0, "rules": RULES,
+            "agents": [{"extensions": "1000-1019", "answer": 0.1}], **overrides}
+
+
+@pytest.fixture
+def simulator() -> Iterator[SwitchSimulator]:
+    sim = SwitchSimulator(scenario_from_dict(world()), seed=7, record_tick=0.05,
+                          heartbeat_seconds=None).start()
+    yield sim
+    sim.stop()
+
+
+def sim_node(sim: SwitchSimulator) -> SwitchNode:
+    host, port = sim.address
+    return SwitchNode("sim", host, port, sim.password)
+
+
+@pytest.fixture
+def core(simulator, sessionmaker_, running_clock, tmp_path) -> Iterator[DialerCore]:  # type: ignore[no-untyped-def]
+    core = DialerCore(nodes=[sim_node(simulator)], sessions=sessionmaker_, clock=running_clock,
+                      source=next_dialable, recordings_dir=tmp_path / "rec",
+                      finish_hooks=default_hooks(90), tick_s=0.02)
+    core.start()
+    assert core.pool.wait_up(5)
+    yield core
+    core.stop()
+
+
+def make_campaign(factory, session, numbers: list[str], agents: int = 2,  # type: ignore[no-untyped-def]
+                  mode: DialMode = DialMode.PROGRESSIVE, zone: str = "Europe/Moscow", **kw: Any):
+    tenant = factory.tenant()
+    kw.setdefault("pacing", {"ring_timeout_s": 15, "wrap_up_s": 0.2})
+    kw.setdefault("gateway", "sofia/gateway/carrier/{number}")
+    campaign = factory.campaign(tenant, mode=mode, status=CampaignStatus.RUNNING,
+                                caller_id_number="+74950000000", **kw)
+    contacts = factory.contact_list(campaign)
+    for number in numbers:
+        factory.contact(contacts, phones=[number], timezone=zone)
+    agent_rows = [factory.agent(tenant, dial_string=f"user/{1000 + n}@sim") for n in range(agents)]
+    session.commit()
+    return campaign, agent_rows
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        gevent.sleep(0.05)
+
+
+def attempts(sessionmaker_) -> list[CallAttempt]:  # type: ignore[no-untyped-def]
+    """Every attempt, oldest first (a fresh read)."""
+    with sessionmaker_() as session:
+        return list(session.scalars(select(CallAttempt).order_by(CallAttempt.id)))
+
+
+def login_ready(core: DialerCore, agents, campaign_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Log agents in and wait until their softphones answered."""
+    for agent in agents:
+        core.login(agent.id, campaign_id)
+    wait_for(lambda: all(core.agents.get(a.id).state is AgentState.READY for a in agents), 5,
+             "agents ready")
