@@ -45,18 +45,24 @@ def fs_core(switch, sessionmaker_, running_clock, tmp_path) -> Iterator[DialerCo
     core.stop()
 
 
-def test_progressive_call_bridged_and_recorded(fs_core, far_end, factory, session,  # type: ignore[no-untyped-def]
-                                               sessionmaker_) -> None:
-    customer_phone = far_end("uas_answer.xml", audio="speech.pcap")
+def _one_agent_campaign(core, far_end, factory, session, number, customer_phone):  # type: ignore[no-untyped-def]
+    """A progressive campaign of one number behind ``customer_phone`` and one agent, running."""
     agent_phone = far_end("uas_answer.xml", audio="tone.pcap")
     campaign, _ = make_campaign(
-        factory, session, ["+79001000001"], agents=0,
+        factory, session, [number], agents=0,
         gateway=f"sofia/trunk/{{number}}@{customer_phone.ip}:{customer_phone.port}")
     agent = factory.agent(campaign.tenant, dial_string=f"sofia/agents/{agent_phone.uri('agent')}")
     session.commit()
-    login_ready(fs_core, [agent], campaign.id)
-    runner = ProgressiveRunner(fs_core, campaign.id, tick_s=0.05)
+    login_ready(core, [agent], campaign.id)
+    runner = ProgressiveRunner(core, campaign.id, tick_s=0.05)
     runner.start()
+    return agent, runner
+
+
+def test_progressive_call_bridged_and_recorded(fs_core, far_end, factory, session,  # type: ignore[no-untyped-def]
+                                               sessionmaker_) -> None:
+    agent, runner = _one_agent_campaign(fs_core, far_end, factory, session, "+79001000001",
+                                        far_end("uas_answer.xml", audio="speech.pcap"))
     try:
         wait_for(lambda: attempts(sessionmaker_) and
                  attempts(sessionmaker_)[0].state is AttemptState.BRIDGED, 20, "the bridge")
@@ -82,16 +88,8 @@ def test_progressive_call_bridged_and_recorded(fs_core, far_end, factory, sessio
 
 
 def test_busy_customer_frees_the_agent(fs_core, far_end, factory, session, sessionmaker_) -> None:  # type: ignore[no-untyped-def]
-    busy_phone = far_end("uas_busy.xml")
-    agent_phone = far_end("uas_answer.xml", audio="tone.pcap")
-    campaign, _ = make_campaign(
-        factory, session, ["+79002000001"], agents=0,
-        gateway=f"sofia/trunk/{{number}}@{busy_phone.ip}:{busy_phone.port}")
-    agent = factory.agent(campaign.tenant, dial_string=f"sofia/agents/{agent_phone.uri('agent')}")
-    session.commit()
-    login_ready(fs_core, [agent], campaign.id)
-    runner = ProgressiveRunner(fs_core, campaign.id, tick_s=0.05)
-    runner.start()
+    agent, runner = _one_agent_campaign(fs_core, far_end, factory, session, "+79002000001",
+                                        far_end("uas_busy.xml"))
     try:
         wait_for(lambda: attempts(sessionmaker_) and
                  attempts(sessionmaker_)[0].state is AttemptState.ENDED, 20, "the busy signal")
