@@ -25,7 +25,6 @@ from engine.store.models import (
     Contact,
     ContactList,
     DialMode,
-    LeadStatus,
     LeadStatusChange,
     Outcome,
     Phone,

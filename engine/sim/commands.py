@@ -309,7 +309,7 @@ def sofia(switch: Switch, arg: str) -> str:
         lines.append(f"{'external::' + gateway:>23}\t{'gateway':>7}\t{'sip:' + gateway + '@127.0.0.1':>42}\tREGED")
     lines.append(f"{'external':>23}\t{'profile':>7}\t{'sip:mod_sofia@127.0.0.1:5080':>42}\tRUNNING (0)")
     lines.append(f"{'internal':>23}\t{'profile':>7}\t{'sip:mod_sofia@127.0.0.1:5060':>42}\tRUNNING (0)")
-    lines += [bar, f"2 profiles 0 aliases"]
+    lines += [bar, "2 profiles 0 aliases"]
     return "\n".join(lines) + "\n"
 
 
