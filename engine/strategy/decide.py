@@ -16,7 +16,7 @@ from .caps import CapUse, cap_use
 from .config import StrategyConfig
 from .facts import AttemptFact, CallbackFact, Circumstances, ContactFacts, PhoneFacts
 from .retry import last_attempt, ready_at
-from .windows import closed_zones, next_open
+from .windows import LAST_CALL_GUARD, closed_zones, next_open
 from .zones import Zones, contact_zones, number_zones
 
 
@@ -67,6 +67,8 @@ class PhoneDecision:
         if None in lifts:
             return None
         start = max((until for until in lifts if until is not None), default=self.now)
+        if any(b.reason is Reason.OUTSIDE_WINDOW for b in self.blockers):
+            start = max(start, self.now + LAST_CALL_GUARD)  # past a window's closing minute
         return next_open(self.config, self.zones.names, max(start, self.now))
 
     @property
@@ -188,8 +190,12 @@ def _cap_blockers(caps: tuple[CapUse, ...]) -> list[Blocker]:
 def _window_blockers(config: StrategyConfig, zones: Zones, now: datetime) -> list[Blocker]:
     """The window's end is not computed here: ``PhoneDecision.next_time`` finds the opening."""
     closed = closed_zones(config, zones.names, now)
+    state = "closed"
+    if not closed:
+        closed = closed_zones(config, zones.names, now + LAST_CALL_GUARD)
+        state = "closing within a minute"
     if not closed:
         return []
     more = f" and {len(closed) - 3} more zones" if len(closed) > 3 else ""
     named = ", ".join(closed[:3]) + more
-    return [Blocker(Reason.OUTSIDE_WINDOW, f"calling window closed in {named}", None)]
+    return [Blocker(Reason.OUTSIDE_WINDOW, f"calling window {state} in {named}", None)]

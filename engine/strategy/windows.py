@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 from .config import DayWindow, Interval, StrategyConfig
 
 HORIZON = timedelta(days=16)  # how far next_open looks ahead before giving up
+# No call starts in a window's last minute: numbers the engine fetched a moment ago and the
+# originate in flight never reach a callee after the window has closed.
+LAST_CALL_GUARD = timedelta(seconds=60)
 
 
 @lru_cache(maxsize=512)

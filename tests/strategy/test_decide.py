@@ -150,3 +150,14 @@ def test_contact_region_and_phone_disagree_uses_intersection() -> None:
 def test_history_after_now_is_ignored() -> None:
     future = (AttemptFact(MOSCOW, NOW + timedelta(hours=1), Outcome.ANSWERED),)
     assert decide(contact(MOSCOW), RU, NOW, Circumstances(history=future)).dialable
+
+
+def test_no_call_starts_in_the_windows_last_minute() -> None:
+    # ru_collection: 8:00-22:00 on working days; 18:59:00 UTC is 21:59 in Moscow.
+    before_last_minute = utc(2026, 11, 23, 18, 58, 59)
+    assert decide(contact(MOSCOW), RU, before_last_minute).dialable
+    last_minute = utc(2026, 11, 23, 18, 59, 30)
+    decision = decide(contact(MOSCOW), RU, last_minute)
+    assert reasons(decision, MOSCOW) == [Reason.OUTSIDE_WINDOW]
+    assert "closing within a minute" in decision.phones[0].blockers[0].detail
+    assert decision.next_time == utc(2026, 11, 24, 5)  # Tuesday 08:00 in Moscow
