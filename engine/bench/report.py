@@ -1,0 +1,122 @@
+"""The benchmark's table, target checks and PNG plots."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from .metrics import RunMetrics
+from .world import Scenario
+
+OCCUPANCY_TARGETS = ((20, 0.90), (10, 0.85))  # (at least this many agents, occupancy)
+ABANDON_CAP = 0.03
+THROUGHPUT_TARGET = 2.0
+
+
+def by_scenario(results: list[RunMetrics]) -> dict[Scenario, dict[str, RunMetrics]]:
+    table: dict[Scenario, dict[str, RunMetrics]] = defaultdict(dict)
+    for r in results:
+        table[r.scenario][r.dialer] = r
+    return table
+
+
+def throughput_ratio(runs: dict[str, RunMetrics], dialer: str) -> float:
+    base = runs["progressive"].attempts_per_hour
+    return runs[dialer].attempts_per_hour / base if base else float("inf")
+
+
+def format_table(results: list[RunMetrics]) -> str:
+    head = (f"{'scenario':34} {'dialer':12} {'occ':>6} {'idle s/ah':>9} {'contacts/ah':>11} "
+            f"{'dials/h':>8} {'x prog':>6} {'aband':>6} {'max run':>7} {'max 1h':>7} "
+            f"{'p95 s':>5} {'cpu s':>6}")
+    lines = [head, "-" * len(head)]
+    for sc, runs in by_scenario(results).items():
+        for name, r in runs.items():
+            lines.append(
+                f"{sc.label:34} {name:12} {r.occupancy:6.1%} {r.idle_s_per_agent_hour:9.0f} "
+                f"{r.contacts_per_agent_hour:11.1f} {r.attempts_per_hour:8.0f} "
+                f"{throughput_ratio(runs, name):6.2f} {r.abandon_rate:6.2%} "
+                f"{r.abandon_max_running:7.2%} {r.abandon_max_hourly:7.2%} "
+                f"{r.dead_air_p95_s:5.2f} {r.cpu_s:6.1f}")
+    return "\n".join(lines)
+
+
+def target_report(results: list[RunMetrics], dialer: str = "ours") -> str:
+    """Each target of the issue, met or not, with the scenarios that miss it."""
+    table = by_scenario(results)
+    ours = [(sc, runs[dialer]) for sc, runs in table.items()]
+    lines = []
+    for min_agents, target in OCCUPANCY_TARGETS:
+        scope = [(sc, r) for sc, r in ours if sc.agents >= min_agents
+                 and (min_agents == 20 or sc.agents < 20)]
+        misses = [f"{sc.label} {r.occupancy:.1%}" for sc, r in scope if r.occupancy < target]
+        lines.append(_verdict(f"occupancy >= {target:.0%} with {min_agents}"
+                              f"{'+' if min_agents == 20 else ''} agents", len(scope), misses))
+    misses = [f"{sc.label} run {r.abandon_max_running:.2%}" for sc, r in ours
+              if r.abandon_max_running > ABANDON_CAP]
+    lines.append(_verdict("abandon rate <= 3% at every moment of the rule's window",
+                          len(ours), misses))
+    misses = [f"{sc.label} 1h {r.abandon_max_hourly:.2%}" for sc, r in ours
+              if r.abandon_max_hourly > ABANDON_CAP]
+    lines.append(_verdict("abandon rate <= 3% in every sliding hour (stricter)", len(ours),
+                          misses))
+    misses = [f"{sc.label} x{throughput_ratio(table[sc], dialer):.2f}" for sc, _ in ours
+              if throughput_ratio(table[sc], dialer) < THROUGHPUT_TARGET]
+    lines.append(_verdict("list throughput >= 2x progressive", len(ours), misses))
+    return "\n".join(lines)
+
+
+def _verdict(name: str, total: int, misses: list[str]) -> str:
+    head = f"{'MET ' if not misses else 'MISS'} {name}: {total - len(misses)}/{total} scenarios"
+    return head + "".join(f"\n       {m}" for m in misses[:12]) + (
+        f"\n       ... and {len(misses) - 12} more" if len(misses) > 12 else "")
+
+
+def plot(results: list[RunMetrics], out: Path) -> list[Path]:
+    """One PNG per figure: each has a panel per (talk, wrap) pair, agents on the x axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    table = by_scenario(results)
+    pairs = sorted({(sc.talk_mean_s, sc.wrap_mean_s) for sc in table})
+    rates = sorted({sc.answer_rate for sc in table})
+    figures = {
+        "occupancy": ("agent occupancy", lambda runs, d: runs[d].occupancy),
+        "abandon_max": ("max abandon rate (rule's window)",
+                        lambda runs, d: runs[d].abandon_max_running),
+        "idle": ("idle s per agent-hour", lambda runs, d: runs[d].idle_s_per_agent_hour),
+        "contacts": ("contacts per agent-hour",
+                     lambda runs, d: runs[d].contacts_per_agent_hour),
+        "throughput": ("list throughput / progressive", throughput_ratio),
+    }
+    colors = {"ours": "tab:blue", "progressive": "tab:gray", "fixed_ratio": "tab:orange"}
+    styles = ["-", "--", ":", "-."]
+    written = []
+    for key, (title, value) in figures.items():
+        fig, axes = plt.subplots(1, len(pairs), figsize=(4.5 * len(pairs), 4), squeeze=False)
+        for ax, (talk, wrap) in zip(axes[0], pairs):
+            for dialer, color in colors.items():
+                for style, rate in zip(styles, rates):
+                    pts = sorted((sc.agents, value(runs, dialer)) for sc, runs in table.items()
+                                 if (sc.talk_mean_s, sc.wrap_mean_s, sc.answer_rate)
+                                 == (talk, wrap, rate))
+                    if pts:
+                        ax.plot(*zip(*pts), style, color=color, marker="o", markersize=3,
+                                label=f"{dialer} ans {rate:.0%}")
+            if key == "abandon_max":
+                ax.axhline(ABANDON_CAP, color="red", linewidth=0.8)
+            ax.set_xscale("log")
+            ax.set_title(f"talk {talk:.0f}s wrap {wrap:.0f}s", fontsize=9)
+            ax.set_xlabel("agents")
+        axes[0][0].set_ylabel(title)
+        axes[0][-1].legend(fontsize=6)
+        fig.suptitle(title)
+        fig.tight_layout()
+        path = out / f"pacing_{key}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+    return written
