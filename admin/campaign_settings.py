@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from engine.pacing.settings import PacingSettings, PacingSettingsError
+from engine.runner.settings import model_pacing
 from engine.strategy.config import StrategyConfig, StrategyError
 
 RESULT_FIELD_TYPES = ("text", "number", "choice", "bool", "date")
@@ -65,7 +66,7 @@ def parse_strategy(text: str, campaign_timezone: str) -> dict[str, Any]:
 def parse_pacing(text: str) -> dict[str, Any]:
     value = parse_mapping("pacing", text)
     try:
-        PacingSettings.from_dict(value)
+        PacingSettings.from_dict(model_pacing(value))
     except PacingSettingsError as exc:
         raise SettingsError("pacing", str(exc)) from None
     return value

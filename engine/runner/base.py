@@ -37,6 +37,8 @@ from engine.switch.connection import (
 )
 from engine.switch.originate import DialStringError, customer_leg, endpoint_for
 
+from .amd import ORIGINATE_VARIABLES as AMD_VARIABLES
+from .amd import AmdGate
 from .attempts import Dialable, create_pending
 from .core import DialerCore
 from .limits import RateLimit, gateway_key
@@ -72,6 +74,8 @@ class CampaignRunner:
         self.limit = RateLimit(self.settings.max_cps, self.settings.max_channels,
                                core.clock.monotonic)
         self.gateway_limit = core.gateway_limits.get(gateway_key(campaign.gateway))
+        # With AMD on, calls report to the gate, which passes an answer on once it is human.
+        self.amd = AmdGate.for_runner(self)
         self._greenlet: gevent.Greenlet | None = None
         self.running = False
         self._buffer: list[Dialable] = []
@@ -212,7 +216,8 @@ class CampaignRunner:
                    endpoint: str) -> tuple[Call, SwitchConnection, PendingJob | None] | None:
         """Follow the call and send its originate (confirmed by ``_confirm``)."""
         call = Call(attempt_id=attempt_id, uuid=call_uuid, node=connection.name,
-                    campaign_id=self.campaign_id, clock=self.core.clock, observer=self,
+                    campaign_id=self.campaign_id, clock=self.core.clock,
+                    observer=self.amd or self,
                     agent_id=agent.agent_id if agent else None, contact_id=item.contact_id)
         if agent is not None and agent.state is AgentState.READY:
             agent.reserve(call_uuid)
@@ -227,7 +232,8 @@ class CampaignRunner:
             ring_timeout_s=self.settings.ring_timeout_s,
             caller_id_number=self.campaign.caller_id_number,
             caller_id_name=self.campaign.caller_id_name,
-            extra={"RECORD_STEREO": True} if self.settings.record else None)
+            extra={**({"RECORD_STEREO": True} if self.settings.record else {}),
+                   **(AMD_VARIABLES if self.amd else {})})
         call.dialing()
         try:
             return call, connection, connection.bgapi_send("originate " + originate.command())

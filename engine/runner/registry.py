@@ -6,6 +6,7 @@ from engine.store.models import DialMode
 
 from .base import CampaignRunner
 from .ivr import IvrRunner
+from .predictive import PredictiveRunner
 from .preview import PreviewRunner
 from .progressive import ProgressiveRunner
 
@@ -13,4 +14,5 @@ RUNNERS: dict[DialMode, type[CampaignRunner]] = {
     DialMode.PROGRESSIVE: ProgressiveRunner,
     DialMode.IVR: IvrRunner,
     DialMode.PREVIEW: PreviewRunner,
+    DialMode.PREDICTIVE: PredictiveRunner,
 }

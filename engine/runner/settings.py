@@ -9,6 +9,17 @@ from typing import Any
 from engine.store.models import Campaign
 
 MIN_RING_TIMEOUT_S = 15
+# Keys of ``Campaign.pacing`` that the runners read; the others belong to the pacing model
+# (``engine.pacing.PacingSettings``).
+RUNNER_PACING_KEYS = frozenset({
+    "ring_timeout_s", "wrap_up_s", "max_cps", "max_channels", "preview_timeout_s",
+    "preview_timeout_action", "abandon_message", "abandon_callback_after_s",
+})
+
+
+def model_pacing(pacing: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The part of ``Campaign.pacing`` that ``PacingSettings.from_dict`` parses."""
+    return {key: value for key, value in (pacing or {}).items() if key not in RUNNER_PACING_KEYS}
 
 
 class CampaignConfigError(ValueError):

@@ -67,6 +67,15 @@ def test_invalid_settings_are_refused_with_the_field_named(as_user, session, fie
     assert session.scalar(select(Campaign).where(Campaign.name == VALID["name"])) is None
 
 
+def test_runner_settings_live_beside_the_pacing_model(as_user, session):
+    pacing = "abandon_cap: 0.02\nring_timeout_s: 20\nwrap_up_s: 5\nmax_cps: 2\n"
+    response = post(as_user("a_admin"), "/campaigns/new", {**VALID, "pacing": pacing})
+    assert response.status_code == 302
+    campaign = session.scalar(select(Campaign).where(Campaign.name == VALID["name"]))
+    assert campaign.pacing == {"abandon_cap": 0.02, "ring_timeout_s": 20, "wrap_up_s": 5,
+                               "max_cps": 2}
+
+
 def test_duplicate_name_is_refused(as_user, world):
     response = post(as_user("a_admin"), "/campaigns/new", {**VALID, "name": world.a_demo.campaign.name})
     assert response.status_code == 400

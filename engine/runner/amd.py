@@ -1,0 +1,249 @@
+"""Answering-machine detection between a customer's answer and the agent (or the IVR).
+
+With a campaign's ``amd.enabled`` the runner's calls report to an ``AmdGate`` instead of
+the runner. On answer the gate starts a read-only ``uuid_record`` of the customer leg to a
+raw ``.r8`` file, tails it in a greenlet and feeds the streaming detector, while the
+customer hears silence. Human (or unknown at the budget): the runner hears of the answer
+then and bridges as usual. Machine: hung up with outcome ``machine``, or, with
+``on_machine = "message"``, the campaign's message is played after the beep and then the
+call is hung up. A network announcement or SIT tone: hung up as ``invalid_number`` or
+``network_failure``. The decision goes on the attempt (``amd_result``, ``amd_reason``,
+``amd_decision_ms``); the temporary recording is stopped and deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gevent
+import numpy as np
+from sqlalchemy import update
+
+from engine.amd import load_default_detector
+from engine.amd.decision import Decision
+from engine.amd.detector import StreamingDetector
+from engine.amd.evaluate import run_detector
+from engine.amd.frames import FRAME_MS
+from engine.amd.source import RawTailer
+from engine.calls import Call, CallState
+from engine.store.db import transaction
+from engine.store.models import CallAttempt, Campaign, Outcome
+from engine.switch.connection import SwitchError, SwitchUnavailable
+
+from .settings import CampaignConfigError
+
+if TYPE_CHECKING:
+    from .base import CampaignRunner
+
+log = logging.getLogger(__name__)
+
+# On the customer leg from the originate: FreeSWITCH would otherwise hand the file 64 KB
+# (4.1 s) at a time, too late for a decision within the budget (docs/freeswitch.md).
+ORIGINATE_VARIABLES: dict[str, object] = {"enable_file_write_buffering": False}
+BEEP_WAIT_S = 20.0  # after a machine decision without a beep: how long to wait for one
+QUIET_DBFS = -40.0  # the message starts once the line is this quiet (the beep is over) ...
+QUIET_MS = 300  # ... for this long
+QUIET_WAIT_MS = 5000  # or after this long anyway
+TAIL_TIMEOUT_S = 1.0  # no new audio for this long: the call ended or the recording stalled
+# Fingerprint names of announcements that mean the number itself is wrong (else: network).
+INVALID_NUMBER_HINTS = ("not-in-service", "invalid", "unallocated", "not-exist")
+
+
+@dataclass(frozen=True)
+class AmdSettings:
+    """The campaign's ``amd`` settings."""
+
+    budget_s: float = 3.0
+    on_machine: str = "hangup"  # or "message"
+    message: str | None = None  # played after the beep with on_machine = "message"
+
+    @classmethod
+    def from_campaign(cls, campaign: Campaign) -> AmdSettings | None:
+        """The settings, or None when AMD is off; errors name campaign and field."""
+        amd: dict[str, Any] = campaign.amd or {}
+        where = f"campaign {campaign.id} ({campaign.name}) amd"
+        if not isinstance(amd.get("enabled", False), bool):
+            raise CampaignConfigError(f"{where}.enabled must be true or false")
+        if not amd.get("enabled", False):
+            return None
+        budget = amd.get("budget_s", 3.0)
+        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0:
+            raise CampaignConfigError(f"{where}.budget_s must be a positive number, got {budget!r}")
+        on_machine = amd.get("on_machine", "hangup")
+        if on_machine not in ("hangup", "message"):
+            raise CampaignConfigError(
+                f"{where}.on_machine must be 'hangup' or 'message', got {on_machine!r}")
+        message = amd.get("message")
+        if on_machine == "message" and (not isinstance(message, str) or not message.strip()):
+            raise CampaignConfigError(f"{where}.message: a file path is needed with "
+                                      f"on_machine = 'message'")
+        return cls(budget_s=float(budget), on_machine=on_machine, message=message)
+
+
+def unreachable_outcome(decision: Decision) -> Outcome | None:
+    """What a network announcement or SIT means for the attempt (None for a subscriber)."""
+    if not decision.unreachable:
+        return None
+    reason = decision.reason.lower()
+    if any(hint in reason for hint in INVALID_NUMBER_HINTS):
+        return Outcome.INVALID_NUMBER
+    return Outcome.NETWORK_FAILURE
+
+
+class AmdGate:
+    """A call observer in front of a runner: holds each answer back until AMD says human."""
+
+    def __init__(self, runner: CampaignRunner, settings: AmdSettings,
+                 directory: Path | None = None) -> None:
+        self.runner = runner
+        self.settings = settings
+        self.directory = directory or Path(tempfile.gettempdir()) / "dialer-amd"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        try:  # load the model now, not on a call
+            load_default_detector(budget_s=settings.budget_s)
+        except FileNotFoundError as exc:
+            raise CampaignConfigError(f"campaign {runner.campaign_id} amd.enabled: {exc}") from exc
+        self._tailers: dict[str, RawTailer] = {}
+        self._messages: set[str] = set()  # calls hearing the machine message
+
+    @classmethod
+    def for_runner(cls, runner: CampaignRunner) -> AmdGate | None:
+        settings = AmdSettings.from_campaign(runner.campaign)
+        return cls(runner, settings) if settings is not None else None
+
+    # --- call observer --------------------------------------------------------------------
+
+    def call_changed(self, call: Call) -> None:
+        self.runner.call_changed(call)
+
+    def call_answered(self, call: Call) -> None:
+        gevent.spawn(self._detect, call)
+
+    def call_bridged(self, call: Call) -> None:
+        self.runner.call_bridged(call)
+
+    def call_ended(self, call: Call) -> None:
+        tailer = self._tailers.pop(call.uuid, None)
+        if tailer is not None:
+            tailer.stop()
+        self._messages.discard(call.uuid)
+        self.runner.call_ended(call)
+
+    def call_dtmf(self, call: Call, digit: str) -> None:
+        if call.uuid not in self._tailers and call.uuid not in self._messages:
+            self.runner.call_dtmf(call, digit)
+
+    def call_app_done(self, call: Call, application: str) -> None:
+        if call.uuid in self._messages:
+            if application == "playback":
+                self._messages.discard(call.uuid)
+                self.runner.core.kill(call)
+            return
+        self.runner.call_app_done(call, application)
+
+    # --- detection ------------------------------------------------------------------------
+
+    def _detect(self, call: Call) -> None:
+        path = self.directory / f"{call.uuid}.r8"
+        tailer = RawTailer(path, timeout_s=TAIL_TIMEOUT_S, clock=self.runner.core.clock,
+                           sleep=gevent.sleep)
+        self._tailers[call.uuid] = tailer
+        frames = tailer.frames()
+        try:
+            try:
+                decision = (run_detector(load_default_detector(budget_s=self.settings.budget_s),
+                                         frames) if self._start_recording(call, path)
+                            else Decision("unknown", "no-recording", 0.5, 0))
+            except Exception:  # a broken detector must not leave the customer waiting
+                log.exception("call %s: AMD failed", call.uuid)
+                decision = Decision("unknown", "error", 0.5, 0)
+            log.info("call %s: AMD %s (%s) after %d ms", call.uuid, decision.label,
+                     decision.reason, decision.decision_ms)
+            self._act(call, decision, frames)
+            self._store(call, decision)
+        finally:
+            self._tailers.pop(call.uuid, None)
+            frames.close()
+            self._api(call, f"uuid_record {call.uuid} stop {path}")
+            path.unlink(missing_ok=True)
+
+    def _act(self, call: Call, decision: Decision, frames: Iterator[np.ndarray]) -> None:
+        if call.state is not CallState.ANSWERED:
+            return  # hung up meanwhile: its hangup ends the call
+        unreachable = unreachable_outcome(decision)
+        if unreachable is not None:
+            call.outcome_override = unreachable
+            self.runner.core.kill(call)
+        elif decision.label != "machine":
+            self._tailers.pop(call.uuid, None)
+            self._pass_on(call)
+        elif self.settings.on_machine == "message" and self.settings.message:
+            call.outcome_override = Outcome.MACHINE
+            if decision.beep_at_ms is None:  # wait for the beep (or the end of the greeting)
+                run_detector(StreamingDetector(budget_s=BEEP_WAIT_S), frames)
+            wait_for_quiet(frames)
+            if call.state is CallState.ANSWERED:
+                self._messages.add(call.uuid)
+                if not self._api(call, f"uuid_broadcast {call.uuid} "
+                                       f"playback::{self.settings.message} aleg"):
+                    self._messages.discard(call.uuid)
+                    self.runner.core.kill(call)
+        else:
+            call.outcome_override = Outcome.MACHINE
+            self.runner.core.kill(call)
+
+    def _pass_on(self, call: Call) -> None:
+        """A human (or unknown): the runner connects the customer as without AMD."""
+        if call.state is CallState.ANSWERED:
+            self.runner.call_answered(call)
+
+    def _start_recording(self, call: Call, path: Path) -> bool:
+        """A read-only recording of what the customer sends, to raw 8 kHz audio.
+
+        ``RECORD_READ_ONLY`` is read when a recording starts, so it is set just for this
+        one and cleared after (a stereo recording of the call may follow); the same for
+        ``RECORD_STEREO``, which would otherwise win over it."""
+        uuid = call.uuid
+        stereo = self.runner.settings.record
+        commands = [
+            *([f"uuid_setvar {uuid} RECORD_STEREO false"] if stereo else []),
+            f"uuid_setvar {uuid} RECORD_READ_ONLY true",
+            f"uuid_record {uuid} start {path}",
+        ]
+        started = all(self._api(call, command) for command in commands)
+        self._api(call, f"uuid_setvar {uuid} RECORD_READ_ONLY undef")
+        if stereo:
+            self._api(call, f"uuid_setvar {uuid} RECORD_STEREO true")
+        return started
+
+    def _api(self, call: Call, command: str) -> bool:
+        try:
+            self.runner.core.pool[call.node].api(command)
+        except (SwitchError, SwitchUnavailable) as exc:
+            log.debug("call %s: %s: %s", call.uuid, command, exc)
+            return False
+        return True
+
+    def _store(self, call: Call, decision: Decision) -> None:
+        with transaction(self.runner.core.sessions) as session:
+            session.execute(update(CallAttempt).where(CallAttempt.id == call.attempt_id).values(
+                amd_result=decision.label, amd_reason=decision.reason[:80],
+                amd_decision_ms=decision.decision_ms))
+
+
+def wait_for_quiet(frames: Iterator[np.ndarray], quiet_ms: int = QUIET_MS,
+                   limit_ms: int = QUIET_WAIT_MS) -> None:
+    """Consume frames until ``quiet_ms`` of quiet in a row, ``limit_ms`` in all, or the end."""
+    quiet = elapsed = 0
+    for frame in frames:
+        rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2))) / 32768.0
+        quiet = quiet + FRAME_MS if 20 * np.log10(rms + 1e-9) < QUIET_DBFS else 0
+        elapsed += FRAME_MS
+        if quiet >= quiet_ms or elapsed >= limit_ms:
+            return
+

@@ -1,0 +1,306 @@
+"""Predictive mode: dial ahead of agents about to be free, within the abandon cap.
+
+Each pacing tick builds a ``PacingSnapshot`` of the campaign's agents and calls, asks
+``engine.pacing.decide_calls`` how many calls to launch, logs the decision's ``explain`` (JSON)
+at INFO and dials that many numbers without reserving agents. A human answer goes to the
+longest-ready agent at once (the customer hears silence meanwhile); with no agent free within
+``pacing.answer_timeout_s`` the call is abandoned as the rules require: the campaign's
+``pacing.abandon_message`` is played (when set), the attempt is recorded ``abandoned`` and a
+progressive callback with an agent reserved is scheduled (``Callback.reason = "abandoned"``).
+A contact abandoned in the last 72 hours is only ever dialed with a ready agent reserved, never
+predictively. Due callbacks go to their reserved agent as in progressive mode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import gevent
+from sqlalchemy import select
+
+from engine.agents import AgentSession, AgentState
+from engine.calls import Call, CallState
+from engine.pacing import (
+    AttemptOutcome,
+    CallResult,
+    GuardState,
+    PacingEstimates,
+    PacingSettings,
+    PacingSettingsError,
+    PacingSnapshot,
+    decide_calls,
+)
+from engine.store.db import transaction
+from engine.store.models import (
+    CallAttempt,
+    Callback,
+    CallbackStatus,
+    Campaign,
+    DialMode,
+    Outcome,
+)
+from engine.switch.connection import SwitchError, SwitchUnavailable
+
+from .attempts import Dialable
+from .base import CampaignRunner
+from .core import DialerCore
+from .progressive import ProgressiveRunner
+from .settings import CampaignConfigError, model_pacing
+
+log = logging.getLogger(__name__)
+
+PACING_TICK_S = 0.25  # a decision at least this often, and whenever more agents are ready
+NO_PREDICTIVE_REDIAL = timedelta(hours=72)  # after an abandon: progressive only, agent reserved
+MESSAGE_LIMIT_S = 15.0  # an abandon message still playing after this is cut off
+DEFAULT_CALLBACK_AFTER_S = 300.0
+# Keys of ``Campaign.pacing`` that the runners read, not the pacing model.
+_RINGING = (CallState.PENDING, CallState.DIALING, CallState.RINGING)
+
+
+def pacing_settings(campaign: Campaign) -> tuple[PacingSettings, str | None, float]:
+    """The pacing model's settings, the abandon message and the callback delay of a campaign."""
+    raw = dict(campaign.pacing or {})
+    where = f"campaign {campaign.id} ({campaign.name})"
+    try:
+        settings = PacingSettings.from_dict(model_pacing(raw))
+    except PacingSettingsError as exc:
+        raise CampaignConfigError(f"{where} {exc}") from None
+    message = raw.get("abandon_message")
+    if message is not None and (not isinstance(message, str) or not message
+                                or any(c in message for c in " )\n")):
+        raise CampaignConfigError(
+            f"{where} pacing.abandon_message must be a file path without spaces or ')', "
+            f"got {message!r}")
+    after = raw.get("abandon_callback_after_s", DEFAULT_CALLBACK_AFTER_S)
+    if isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0:
+        raise CampaignConfigError(
+            f"{where} pacing.abandon_callback_after_s must be a non-negative number, "
+            f"got {after!r}")
+    return settings, message, float(after)
+
+
+class PredictiveRunner(ProgressiveRunner):
+    mode = DialMode.PREDICTIVE
+
+    def __init__(self, core: DialerCore, campaign_id: int, *, tick_s: float = 0.05) -> None:
+        super().__init__(core, campaign_id, tick_s=tick_s)
+        self.pacing, self.abandon_message, callback_after = pacing_settings(self.campaign)
+        self.callback_after = timedelta(seconds=callback_after)
+        self.estimates = PacingEstimates.from_settings(self.pacing)
+        self.guard = GuardState()
+        self._decided_at = float("-inf")
+        self._decided_ready = 0
+        self._waiting: dict[str, tuple[Call, float]] = {}  # answered, no agent yet: since
+        self._timers: dict[str, gevent.Greenlet] = {}
+        self._server: gevent.Greenlet | None = None
+
+    # --- pacing ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        ready = self.core.agents.ready(self.campaign_id)
+        ready = self._serve_waiting(ready)
+        mono = self.core.clock.monotonic()
+        if (mono - self._decided_at < PACING_TICK_S and len(ready) <= self._decided_ready) \
+                or not self.can_dial():
+            return
+        self._decided_at, self._decided_ready = mono, len(ready)
+        now = self.core.clock.now()
+        decision = decide_calls(self.snapshot(), self.estimates, self.pacing, self.guard, now)
+        log.info("campaign %s pacing %s", self.campaign_id,
+                 json.dumps(decision.explain, sort_keys=True))
+        if decision.calls_to_launch > 0:
+            self._launch(decision.calls_to_launch, ready, now)
+
+    def snapshot(self) -> PacingSnapshot:
+        """The campaign's agents and the calls that still need an agent from the pool."""
+        mono, now = self.core.clock.monotonic(), self.core.clock.now()
+        by_state: dict[AgentState, list[float]] = {}
+        for agent in self.core.agents:
+            if agent.campaign_id == self.campaign_id:
+                by_state.setdefault(agent.state, []).append(mono - agent.since_mono)
+        ringing = [max(0.0, (now - call.originated_at).total_seconds())
+                   if call.originated_at else 0.0
+                   for call in self._own_calls() if call.state in _RINGING]
+        return PacingSnapshot(
+            ready_for_s=tuple(by_state.get(AgentState.READY, ())),
+            # a reserved agent is about to talk to a call of its own
+            talking_for_s=(*by_state.get(AgentState.TALKING, ()),
+                           *(0.0 for _ in by_state.get(AgentState.RESERVED, ()))),
+            wrapping_for_s=tuple(by_state.get(AgentState.WRAP_UP, ())),
+            ringing_for_s=tuple(ringing),
+            waiting_for_s=tuple(mono - since for _, since in self._waiting.values()))
+
+    def _own_calls(self) -> Iterable[Call]:
+        """Live calls of this campaign not tied to an agent (those need one from the pool)."""
+        return (call for call in list(self.core.calls.values())
+                if call.campaign_id == self.campaign_id and call.agent_id is None)
+
+    def _launch(self, count: int, ready: list[AgentSession], now: datetime) -> None:
+        """Dial ``count`` numbers: callbacks and recently abandoned contacts only with a ready
+        agent reserved (as in progressive mode), the others without an agent."""
+        items = self.next_items(count)
+        protected = self._recently_abandoned([item.contact_id for item in items], now)
+        pairs: list[tuple[Dialable, AgentSession | None]] = []
+        for item in items:
+            if not self.can_dial_more(len(pairs)):
+                break
+            if item.is_callback or item.contact_id in protected:
+                agent = self.pick_agent(item, ready)
+                if agent is None:
+                    continue
+                ready.remove(agent)
+                pairs.append((item, agent))
+            else:
+                pairs.append((item, None))
+        if pairs:
+            self.dial_many(pairs)
+
+    def _recently_abandoned(self, contact_ids: list[int], now: datetime) -> set[int]:
+        if not contact_ids:
+            return set()
+        with self.core.sessions() as session:
+            return set(session.scalars(select(CallAttempt.contact_id).where(
+                CallAttempt.campaign_id == self.campaign_id,
+                CallAttempt.contact_id.in_(contact_ids),
+                CallAttempt.outcome == Outcome.ABANDONED,
+                CallAttempt.created_at >= now - NO_PREDICTIVE_REDIAL)))
+
+    # --- answers --------------------------------------------------------------------------
+
+    def call_answered(self, call: Call) -> None:
+        if call.agent_id is not None:  # a callback with its reserved agent
+            super().call_answered(call)
+            return
+        CampaignRunner.call_answered(self, call)  # recording from the answer, if so set
+        self._waiting[call.uuid] = (call, self.core.clock.monotonic())
+        self._serve_waiting(self.core.agents.ready(self.campaign_id))
+        if call.uuid not in self._waiting:
+            return
+        self._timers[call.uuid] = gevent.spawn_later(
+            self.pacing.answer_timeout_s, self._timed_out, call)
+        if self._server is None or self._server.dead:
+            self._server = gevent.spawn(self._serve_while_waiting)
+
+    def _serve_while_waiting(self) -> None:
+        """Hand freed agents to waiting customers every tick, whatever the campaign's status
+        (a paused or stopped campaign still owes its answered calls an agent)."""
+        while self._waiting:
+            gevent.sleep(self.tick_s)
+            self._serve_waiting(self.core.agents.ready(self.campaign_id))
+
+    def _serve_waiting(self, ready: list[AgentSession]) -> list[AgentSession]:
+        """Bridge waiting customers, longest waiting first, to the longest-ready agents on
+        their node; returns the agents still ready."""
+        for call, _ in sorted(self._waiting.values(), key=lambda pair: pair[1]):
+            agent = next((a for a in ready if a.node == call.node and a.leg_uuid), None)
+            if agent is None:
+                continue
+            ready.remove(agent)
+            self._stop_waiting(call)
+            agent.reserve(call.uuid)
+            call.agent_id = agent.agent_id
+            self.bridge(call, agent)
+        return ready
+
+    def _stop_waiting(self, call: Call) -> None:
+        self._waiting.pop(call.uuid, None)
+        timer = self._timers.pop(call.uuid, None)
+        if timer is not None and timer is not gevent.getcurrent():
+            timer.kill()
+
+    def _timed_out(self, call: Call) -> None:
+        if call.uuid in self._waiting and call.state is CallState.ANSWERED:
+            log.info("call %s: no agent within %.1f s of the answer: abandoned",
+                     call.uuid, self.pacing.answer_timeout_s)
+            self.abandon(call)
+
+    def abandon(self, call: Call) -> None:
+        """Abandon as the rules require: the message naming the caller (if set), the attempt
+        recorded abandoned, and a progressive callback with an agent reserved."""
+        self._stop_waiting(call)
+        call.outcome_override = Outcome.ABANDONED
+        self._schedule_callback(call)
+        if self.abandon_message is None:
+            self.core.kill(call)
+            return
+        try:
+            self.core.pool[call.node].api(
+                f"uuid_broadcast {call.uuid} playback::{self.abandon_message} aleg")
+        except (SwitchError, SwitchUnavailable):
+            self.core.kill(call)
+            return
+        self._timers[call.uuid] = gevent.spawn_later(MESSAGE_LIMIT_S, self.core.kill, call)
+
+    def call_app_done(self, call: Call, application: str) -> None:
+        if application == "playback" and call.outcome_override is Outcome.ABANDONED:
+            self._stop_waiting(call)
+            gevent.spawn(self.core.kill, call)
+
+    def _schedule_callback(self, call: Call) -> None:
+        if call.contact_id is None:
+            return
+        now = self.core.clock.now()
+        agent = self._agent_free_soonest()
+        with transaction(self.core.sessions) as session:
+            phone_id = session.scalar(
+                select(CallAttempt.phone_id).where(CallAttempt.id == call.attempt_id))
+            session.add(Callback(
+                campaign_id=self.campaign_id, contact_id=call.contact_id, phone_id=phone_id,
+                agent_id=agent.agent_id if agent else None, due_at=now + self.callback_after,
+                reason="abandoned", status=CallbackStatus.PENDING, created_at=now))
+
+    def _agent_free_soonest(self) -> AgentSession | None:
+        """The campaign's agent in its current (busy) state the longest: wrap-up first."""
+        agents = [a for a in self.core.agents if a.campaign_id == self.campaign_id
+                  and a.state is not AgentState.OFFLINE]
+        return min(agents, default=None,
+                   key=lambda a: (a.state is not AgentState.WRAP_UP, a.since_mono))
+
+    # --- learning from finished calls -----------------------------------------------------
+
+    def call_ended(self, call: Call) -> None:
+        self._stop_waiting(call)
+        self._observe(call)
+        super().call_ended(call)
+
+    def _observe(self, call: Call) -> None:
+        """Feed the estimators and the abandon guard with one finished attempt."""
+        if call.originated_at is None or call.ended_at is None:
+            return
+        end = call.answered_at or call.ended_at
+        ring_s = max(0.0, (end - call.originated_at).total_seconds())
+        result, kind = _classify(call)
+        self.estimates = self.estimates.observe_attempt(kind, ring_s)
+        if result is CallResult.MACHINE:
+            self.guard = self.guard.record(call.ended_at, result, self.pacing)
+        elif result is not None:
+            self.guard = self.guard.record(call.ended_at, result, self.pacing,
+                                           answer_to_bridge_s=_silence_s(call))
+        if call.bridged_at is not None:
+            self.estimates = self.estimates.observe_talk(
+                (call.ended_at - call.bridged_at).total_seconds())
+            self.estimates = self.estimates.observe_wrap(self.settings.wrap_up_s)
+
+
+def _classify(call: Call) -> tuple[CallResult | None, AttemptOutcome]:
+    """How the guard and the estimators see a finished call. A customer who hung up while
+    waiting for an agent counts as abandoned (the cautious reading of the rule)."""
+    if call.outcome is Outcome.MACHINE:
+        return CallResult.MACHINE, AttemptOutcome.MACHINE
+    if call.answered_at is None:
+        return None, AttemptOutcome.NO_ANSWER
+    if call.bridged_at is not None:
+        return CallResult.SERVED, AttemptOutcome.HUMAN
+    return CallResult.ABANDONED, AttemptOutcome.HUMAN
+
+
+def _silence_s(call: Call) -> float:
+    """Answer to bridge (dead air), or answer to hangup for a customer no agent reached."""
+    if call.dead_air_ms is not None:
+        return call.dead_air_ms / 1000
+    if call.answered_at is None or call.ended_at is None:
+        return 0.0
+    return max(0.0, (call.ended_at - call.answered_at).total_seconds())
