@@ -173,8 +173,9 @@ def run_import(store: UploadStore, token: str, factory: sessionmaker[Session], *
         rejects = RejectWriter(folder / "rejects.csv")
         sink = (lambda line, reason, cells: rejects(line, scrub(reason), [scrub(c) for c in cells])
                 ) if masked else rejects
+        # parallel=False: never fork a second process from the web server's threads.
         importer = Importer(factory, folder / "source.csv", tenant_id=tenant_id, list_id=list_id,
-                            mapping=mapping, region=region, clock=clock)
+                            mapping=mapping, region=region, clock=clock, parallel=False)
         try:
             summary = importer.run(sink, on_header=rejects.start, on_progress=progress)
             job.state, job.counts = "done", asdict(summary)

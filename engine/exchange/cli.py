@@ -89,7 +89,7 @@ Exit status (for cron jobs):
 @click.option("--reject-file", type=click.Path(dir_okay=False),
               help="Write rejected rows here (line, reason, original columns).")
 @click.option("--region", help="Default phone region, e.g. RU (default: settings).")
-@click.option("--chunk-size", default=5000, show_default=True, type=click.IntRange(1, 20000),
+@click.option("--chunk-size", default=20000, show_default=True, type=click.IntRange(1, 20000),
               help="Rows per transaction.")
 @click.option("--single-transaction", is_flag=True,
               help="Import the whole file in one transaction (all or nothing).")

@@ -1,7 +1,7 @@
 """Streams a CSV file into a contact list, chunk by chunk, with rejects and a summary.
 
-Atomicity: each chunk of rows (default 5,000 rows, or fewer when they hold more than
-CHUNK_CHARS of text) is written in one transaction, all or nothing;
+Atomicity: each chunk of rows (default 20,000 rows, or fewer when they hold more than
+chunks.CHUNK_CHARS of text) is written in one transaction, all or nothing;
 a crash loses at most the chunk in progress, and running the same import again completes it
 (the upsert is idempotent). ``single_transaction=True`` makes the whole file all or nothing,
 at the cost of holding the database's write lock for the whole import on SQLite.
@@ -10,25 +10,27 @@ at the cost of holding the database's write lock for the whole import on SQLite.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
 
+from .chunks import Chunk, in_worker, numbered_rows, read_chunks
 from .dialect import delimiter_name, sniff_delimiter
 from .encoding import EncodingChoice, detect_encoding
 from .mapping import Mapping, plan_columns
 from .phones import PhoneNormalizer
-from .rows import ContactRecord, RowError, RowParser
+from .rows import RowParser
 from .upsert import ContactUpserter
 
 SNIFF_CHARS = 64 << 10
-CHUNK_CHARS = 1_000_000  # a chunk also ends at this much text, so wide rows stay bounded
+PARALLEL_BYTES = 4 << 20  # from this file size on, rows are parsed in a second process
 RejectSink = Callable[[int, str, list[str]], None]
 
 
@@ -64,7 +66,8 @@ class Importer:
 
     def __init__(self, factory: sessionmaker[Session], path: str | Path, *, tenant_id: int,
                  list_id: int, mapping: Mapping, region: str, clock: Clock,
-                 chunk_size: int = 5000, single_transaction: bool = False) -> None:
+                 chunk_size: int = 20_000, single_transaction: bool = False,
+                 parallel: bool | None = None) -> None:
         self.factory = factory
         self.path = Path(path)
         self.mapping = mapping
@@ -72,6 +75,7 @@ class Importer:
         self.upserter = ContactUpserter(tenant_id, list_id, clock)
         self.chunk_size = chunk_size
         self.single_transaction = single_transaction
+        self.parallel = parallel  # parse in a second process; None: for files of PARALLEL_BYTES
         self.summary = ImportSummary()
         self.format: FileFormat | None = None
 
@@ -86,75 +90,53 @@ class Importer:
             text.seek(0)
             self.format = FileFormat(encoding, delimiter)
             reader = csv.reader(text, delimiter=delimiter)
-            rows = _numbered_rows(reader)
+            rows = numbered_rows(reader)
             _, header, error = next(rows, (0, None, "the file is empty (no header line)"))
             if header is None or any("\x00" in cell for cell in header):
                 raise ImportFileError(f"{self.path}: {error or 'the header has a NUL byte'}")
             parser = RowParser(plan_columns(self.mapping, header, self.path), self.normalizer)
             on_header(parser.plan.headers, delimiter)
-            if self.single_transaction:
-                with self.factory.begin() as session:
-                    self._import(session, rows, parser, on_reject,
-                                 lambda: on_progress(raw.tell()), commit=False)
-            else:
-                with self.factory() as session:
-                    self._import(session, rows, parser, on_reject,
-                                 lambda: on_progress(raw.tell()), commit=True)
+            chunks = read_chunks(rows, parser, raw, self.chunk_size)
+            parallel = (self.parallel if self.parallel is not None
+                        else self.path.stat().st_size >= PARALLEL_BYTES)
+            with frozen_heap(), closing(in_worker(chunks) if parallel else chunks) as source:
+                if self.single_transaction:
+                    with self.factory.begin() as session:
+                        self._import(session, source, on_reject, on_progress, commit=False)
+                else:
+                    with self.factory() as session:
+                        self._import(session, source, on_reject, on_progress, commit=True)
         return self.summary
 
-    def _import(self, session: Session, rows: Iterator[tuple[int, list[str] | None, str]],
-                parser: RowParser, on_reject: RejectSink, progress: Callable[[], None],
-                commit: bool) -> None:
-        records: list[ContactRecord] = []
-        cells: dict[int, list[str]] = {}
-        rejects: list[tuple[int, str]] = []
-        chars = 0
-        for line, row, error in rows:
-            self.summary.rows_read += 1
-            cells[line] = row or []
-            chars += sum(map(len, cells[line]))
-            try:
-                if row is None:
-                    raise RowError(error)
-                records.append(parser.parse(row, line))
-            except RowError as exc:
-                rejects.append((line, str(exc)))
-            if len(cells) >= self.chunk_size or chars >= CHUNK_CHARS:
-                self._flush(session, records, cells, rejects, on_reject, commit)
-                progress()
-                chars = 0
-        self._flush(session, records, cells, rejects, on_reject, commit)
-        progress()
-
-    def _flush(self, session: Session, records: list[ContactRecord],
-               cells: dict[int, list[str]], rejects: list[tuple[int, str]],
-               on_reject: RejectSink, commit: bool) -> None:
-        result = self.upserter.write(session, records)
-        if commit:
-            session.commit()
-        rejects += [(record.line, reason) for record, reason in result.duplicates]
-        for line, reason in sorted(rejects):
-            on_reject(line, reason, cells[line])
-        self.summary.imported += result.imported
-        self.summary.updated += result.updated
-        self.summary.unchanged += result.unchanged
-        self.summary.rejected += len(rejects)
-        records.clear()
-        cells.clear()
-        rejects.clear()
+    def _import(self, session: Session, chunks: Iterator[Chunk], on_reject: RejectSink,
+                on_progress: Callable[[int], None], commit: bool) -> None:
+        for chunk in chunks:
+            self.summary.rows_read += len(chunk.cells)
+            result = self.upserter.write(session, chunk.records)
+            if commit:
+                session.commit()
+            rejects = chunk.rejects + [(record.line, reason)
+                                       for record, reason in result.duplicates]
+            for line, reason in sorted(rejects):
+                on_reject(line, reason, chunk.cells[line])
+            self.summary.imported += result.imported
+            self.summary.updated += result.updated
+            self.summary.unchanged += result.unchanged
+            self.summary.rejected += len(rejects)
+            on_progress(chunk.position)
 
 
-def _numbered_rows(reader: Any) -> Iterator[tuple[int, list[str] | None, str]]:
-    """(first line number, cells or None, csv error) per record; blank rows are skipped."""
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start, None, f"unreadable row: {exc}"
-        else:
-            if any(cell.strip() for cell in row):
-                yield start, row, ""
-        start = reader.line_num + 1
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """The objects alive before the import are left out of garbage collection meanwhile.
+
+    An import allocates millions of small containers, each few hundred of which start a
+    collection; without this, the older generations' scans revisit the whole application heap
+    (SQLAlchemy's, the ORM's) again and again.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

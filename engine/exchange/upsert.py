@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.store.models import Contact, Phone
 
-from .bulk import insert_rows
+from .bulk import insert_rows, select_in
 from .rows import ContactRecord
 from .seen import SeenIds
 
@@ -66,8 +66,9 @@ class ContactUpserter:
         for record in records:
             first = unique.setdefault(record.external_id, record)
             if first is not record:
-                result.duplicates.append((record, f"duplicate external_id {record.external_id!r} "
-                                                  f"(first on line {first.line})"))
+                result.duplicates.append((record, (f"duplicate external_id "
+                                                   f"{record.external_id!r} (first on line "
+                                                   f"{first.line})")))
         hits = dict(zip(unique, self.seen.contains(list(unique))))
         if self._list_was_empty is None:  # the first chunk of the run
             _tune_connection(session)
@@ -95,27 +96,19 @@ class ContactUpserter:
         return result
 
     def _existing(self, session: Session, external_ids: list[str]) -> dict[str, _Existing]:
-        if not external_ids:
-            return {}
-        rows = session.execute(
-            select(Contact.id, Contact.external_id, Contact.name, Contact.fields,
-                   Contact.timezone, Contact.region, Contact.consent, Contact.consent_at)
-            .where(Contact.list_id == self.list_id, Contact.external_id.in_(external_ids))
-        ).all()
-        if not rows:
-            return {}
-        phones: dict[int, dict[str, tuple[int, str, int]]] = {row.id: {} for row in rows}
-        for phone in session.execute(
-            select(Phone.contact_id, Phone.id, Phone.number, Phone.phone_type, Phone.priority)
-            .where(Phone.contact_id.in_(list(phones)))
-        ):
-            phones[phone.contact_id][phone.number] = (
-                phone.id, str(phone.phone_type.value), phone.priority)
+        rows = select_in(session, Contact.__table__, ("id", "external_id", "name", "fields",
+                                                      "timezone", "region", "consent",
+                                                      "consent_at"),
+                         "external_id", external_ids, ("list_id", self.list_id))
+        phones: dict[int, dict[str, tuple[int, str, int]]] = {row[0]: {} for row in rows}
+        for contact_id, phone_id, number, kind, priority in select_in(
+                session, Phone.__table__, ("contact_id", "id", "number", "phone_type", "priority"),
+                "contact_id", list(phones)):
+            phones[contact_id][number] = (phone_id, kind.value, priority)
         return {
-            row.external_id: _Existing(
-                row.id, (row.name, row.fields or {}, row.timezone, row.region, row.consent),
-                row.consent_at, phones[row.id])
-            for row in rows
+            external_id: _Existing(contact_id, (name, fields or {}, zone, region, consent),
+                                   consent_at, phones[contact_id])
+            for contact_id, external_id, name, fields, zone, region, consent, consent_at in rows
         }
 
     def _contact_values(self, record: ContactRecord, consent_at: datetime | None,
@@ -135,11 +128,9 @@ class ContactUpserter:
             ((record.external_id, record.name, record.fields, record.timezone, record.region,
               record.consent, now if record.consent else None) for record in records),
         )
-        ids: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]
-            select(Contact.external_id, Contact.id).where(
-                Contact.list_id == self.list_id,
-                Contact.external_id.in_([record.external_id for record in records]))
-        ).all())
+        ids = dict(select_in(session, Contact.__table__, ("external_id", "id"), "external_id",
+                             [record.external_id for record in records],
+                             ("list_id", self.list_id)))
         self._insert_phones(session, [(ids[record.external_id], phone)
                                       for record in records for phone in record.phones])
 
