@@ -1,4 +1,4 @@
-"""Parsing real FreeSWITCH 1.11.1 events (tests/engine/fixtures)."""
+"""Parsing real FreeSWITCH 1.11.1 events (tests/fixtures/freeswitch)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Real FreeSWITCH 1.11.1 Event Socket transcripts (tests/engine/fixtures, copied from
-/work/shared/freeswitch-transcripts): split into what the client sent and what the switch
-sent, and the events in order.
+"""Real FreeSWITCH 1.11.1 Event Socket transcripts (tests/fixtures/freeswitch): split into
+what the client sent and what the switch sent, and the events in order.
 
 The capture normalised host names after the fact, so the switch's Content-Length values
 are a few bytes off; frames are therefore cut where the next frame starts, and
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from engine.switch.event import Event, parse_event
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "freeswitch"
 _COMMAND = re.compile(rb">>> ([^\n]*)\n\n")
 
 
