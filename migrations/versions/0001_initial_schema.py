@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:13:11.964727
+Create Date: 2026-11-23 15:12:41.904454
 """
 
 from __future__ import annotations
@@ -214,6 +214,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index('ix_contacts_agent_status_updated', ['assigned_agent_id', 'status', 'updated_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contacts_list_id'), ['list_id'], unique=False)
         batch_op.create_index('ix_contacts_list_status_updated', ['list_id', 'status', 'updated_at'], unique=False)
         batch_op.create_index('ix_contacts_tenant_status_updated', ['tenant_id', 'status', 'updated_at'], unique=False)
 
@@ -376,6 +377,7 @@ def downgrade() -> None:
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index('ix_contacts_tenant_status_updated')
         batch_op.drop_index('ix_contacts_list_status_updated')
+        batch_op.drop_index(batch_op.f('ix_contacts_list_id'))
         batch_op.drop_index('ix_contacts_agent_status_updated')
 
     op.drop_table('contacts')
