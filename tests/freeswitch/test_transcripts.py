@@ -1,6 +1,6 @@
 """The recorded fixtures in tests/fixtures/freeswitch-recorded/ still match this switch and
 freeswitch_conf/: a fresh recording of the busy sequence has the same replies, the same events
-in the same order and the same header names per event."""
+in the same order (a background job's result aside) and the same header names per event."""
 
 from __future__ import annotations
 
@@ -25,10 +25,19 @@ def wait_until_idle(switch: SwitchInfo, timeout_s: float = 20.0) -> None:
         time.sleep(0.2)
 
 
+def _channel_order(items: list) -> list:  # type: ignore[type-arg]
+    """All but BACKGROUND_JOB, then the jobs: FreeSWITCH sends a job's result from its own
+    thread, so where it falls among the channel's events races from run to run (seen: before
+    or after CHANNEL_DESTROY for a busy callee)."""
+    return ([item for item in items if item[1] != "BACKGROUND_JOB"]
+            + [item for item in items if item[1] == "BACKGROUND_JOB"])
+
+
 def test_fresh_busy_transcript_matches_the_recorded_fixture(switch: SwitchInfo, audio_dir: Path, tmp_path: Path) -> None:
     wait_until_idle(switch)
-    fresh = parse_transcript(record(switch, "busy", switch.esl_password, tmp_path, audio_dir / "speech.pcap"))
-    fixture = parse_transcript((DEFAULT_OUT / "busy.txt").read_bytes())
+    fresh = _channel_order(parse_transcript(
+        record(switch, "busy", switch.esl_password, tmp_path, audio_dir / "speech.pcap")))
+    fixture = _channel_order(parse_transcript((DEFAULT_OUT / "busy.txt").read_bytes()))
     assert [item[:2] for item in fresh] == [item[:2] for item in fixture]
     for (kind, name, headers), (_, _, expected) in zip(fresh, fixture):
         if kind != "sent":
