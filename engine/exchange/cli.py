@@ -17,7 +17,7 @@ from engine.store.db import transaction
 
 from .encoding import EncodingError
 from .export import ExportConflict, export_attempts
-from .importer import Importer, ImportFileError
+from .importer import CHUNK_ROWS, Importer, ImportFileError
 from .leads import export_leads
 from .mapping import Mapping, MappingError, load_mapping
 from .rejects import RejectWriter
@@ -89,8 +89,9 @@ Exit status (for cron jobs):
 @click.option("--reject-file", type=click.Path(dir_okay=False),
               help="Write rejected rows here (line, reason, original columns).")
 @click.option("--region", help="Default phone region, e.g. RU (default: settings).")
-@click.option("--chunk-size", default=20000, show_default=True, type=click.IntRange(1, 20000),
-              help="Rows per transaction.")
+@click.option("--chunk-size", default=CHUNK_ROWS, show_default=True,
+              type=click.IntRange(1, CHUNK_ROWS),
+              help="Rows per transaction (fewer when one has been open for 3 seconds).")
 @click.option("--single-transaction", is_flag=True,
               help="Import the whole file in one transaction (all or nothing).")
 @pass_app

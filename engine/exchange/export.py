@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
+from engine.masking import mask_number, mask_text, mask_values
 from engine.store.db import transaction
 from engine.store.models import (
     Agent,
@@ -30,7 +31,6 @@ from engine.store.models import (
     Tenant,
 )
 
-from .masking import mask_number, mask_text, mask_values
 from .tables import atomic_output, write_table
 
 ATTEMPT_COLUMNS = (

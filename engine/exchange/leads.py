@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.masking import mask_number, mask_values
 from engine.store.db import transaction
 from engine.store.models import (
     Agent,
@@ -21,7 +22,6 @@ from engine.store.models import (
     Tenant,
 )
 
-from .masking import mask_number, mask_values
 from .tables import atomic_output, write_table
 
 LEAD_COLUMNS = (

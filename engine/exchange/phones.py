@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberDesc, PhoneNumberType
+from phonenumbers import (
+    NumberParseException,
+    PhoneMetadata,
+    PhoneNumberDesc,
+    PhoneNumberType,
+)
 
 from engine.store.models import PhoneType
 
@@ -44,39 +50,50 @@ def parse_phone_type(raw: str) -> PhoneType | None:
         ) from None
 
 
-@dataclass(frozen=True, slots=True)
-class NormalizedPhone:
+class NormalizedPhone(NamedTuple):  # a named tuple: built several times faster
     number: str  # E.164
     mobile: bool  # phonenumbers classes it as a mobile number
 
 
-_FORMATTING = str.maketrans("", "", " -().\u00a0\t")
+@dataclass(frozen=True, slots=True)
+class CountryDigits:
+    """What plain digits of one country look like: its code, national prefix, NSN lengths."""
+
+    code: str
+    prefix: str
+    lengths: frozenset[int]
+
+    @classmethod
+    def of(cls, metadata: PhoneMetadata) -> CountryDigits:
+        return cls(str(metadata.country_code), metadata.national_prefix or "",
+                   frozenset(metadata.general_desc.possible_length))
 
 
-def fast_candidates(raw: str, metadata: PhoneMetadata) -> list[str] | None:
+def fast_candidates(raw: str, country: CountryDigits) -> list[str] | None:
     """National significant numbers that plain digits may mean in the region's own country.
 
     For ``+<cc><nsn>``, ``<national prefix><nsn>``, ``<cc><nsn>`` or ``<nsn>`` with common
     separators, every reading whose length fits; None when the input is anything else (letters,
     another country, an international prefix), for phonenumbers.parse to handle.
     """
-    compact = raw.translate(_FORMATTING)
+    compact = raw if raw.isdigit() else (  # chained str.replace: faster than str.translate
+        raw.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace(".", "")
+        .replace("\u00a0", "").replace("\t", ""))
     plus = compact.startswith("+")
     digits = compact[1:] if plus else compact
     if not (digits.isascii() and digits.isdigit()):
         return None
-    code = str(metadata.country_code)
+    code = country.code
     if plus and not digits.startswith(code):
         return None
-    lengths = metadata.general_desc.possible_length
     national = digits[len(code):] if plus else digits
     readings = [national]
-    prefix = metadata.national_prefix or ""
+    prefix = country.prefix
     if prefix and national.startswith(prefix):
         readings.append(national[len(prefix):])
     if not plus and digits.startswith(code):
         readings.append(digits[len(code):])
-    return [nsn for nsn in readings if len(nsn) in lengths and nsn[:1] not in ("", "0")]
+    return [nsn for nsn in readings if len(nsn) in country.lengths and nsn[0] != "0"]
 
 
 def _patterns_by_length(descs: list[PhoneNumberDesc | None],
@@ -133,32 +150,36 @@ class PhoneNormalizer:
         if metadata is None:
             raise ValueError(f"unknown phone region {region!r} (use an ISO code such as RU)")
         self.region = region
-        self._metadata = metadata
-        self._classifier = RegionClassifier(metadata)
+        self._country = CountryDigits.of(metadata)
+        self._classify = RegionClassifier(metadata).classify
 
     def normalize(self, raw: str) -> NormalizedPhone:
         """The E.164 form of a valid number, else PhoneError naming the problem.
 
         Plain national or international digits with exactly one valid reading take a fast path
-        (the same rules as phonenumbers, on precompiled patterns); the rest go to the parser.
+        (the same rules as phonenumbers, on precompiled patterns); the rest go to the parser,
+        whose answers are cached (CRM lists repeat their office numbers).
         """
-        candidates = fast_candidates(raw, self._metadata)
+        candidates = fast_candidates(raw, self._country)
         if candidates:
             valid = [(nsn, mobile) for nsn in candidates
-                     if (mobile := self._classifier.classify(nsn)) is not None]
+                     if (mobile := self._classify(nsn)) is not None]
             if len(valid) == 1:
                 nsn, mobile = valid[0]
-                return NormalizedPhone(f"+{self._metadata.country_code}{nsn}", mobile)
-        return self._parse(raw)
+                return NormalizedPhone(f"+{self._country.code}{nsn}", mobile)
+        return _parse(raw, self.region)
 
-    def _parse(self, raw: str) -> NormalizedPhone:
-        try:
-            number = phonenumbers.parse(raw, self.region)
-        except NumberParseException as exc:
-            raise PhoneError(f"{raw.strip()!r} is not a phone number ({exc._msg})") from None
-        if not phonenumbers.is_valid_number(number):
-            raise PhoneError(f"{raw.strip()!r} is not a valid number (region {self.region})")
-        if number.extension:
-            raise PhoneError(f"{raw.strip()!r}: extensions are not supported")
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        return NormalizedPhone(e164, phonenumbers.number_type(number) == PhoneNumberType.MOBILE)
+
+@lru_cache(maxsize=4096)
+def _parse(raw: str, region: str) -> NormalizedPhone:
+    """phonenumbers' reading of ``raw`` (errors are not cached: they reject the row anyway)."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except NumberParseException as exc:
+        raise PhoneError(f"{raw.strip()!r} is not a phone number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneError(f"{raw.strip()!r} is not a valid number (region {region})")
+    if number.extension:
+        raise PhoneError(f"{raw.strip()!r}: extensions are not supported")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return NormalizedPhone(e164, phonenumbers.number_type(number) == PhoneNumberType.MOBILE)

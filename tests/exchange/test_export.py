@@ -16,7 +16,6 @@ from sqlalchemy.exc import OperationalError
 import engine.exchange.export as export_module
 from engine.exchange.export import ATTEMPT_COLUMNS, ExportConflict, export_attempts
 from engine.exchange.leads import LEAD_COLUMNS, export_leads
-from engine.exchange.masking import mask_text
 from engine.store.db import make_engine, make_sessionmaker
 from engine.store.final_seq import FINAL_SEQ_COUNTER, assign_final_seq, next_value
 from engine.store.models import (
@@ -296,13 +295,3 @@ def test_lead_export_csv_and_xlsx(any_db, calls, clock, tmp_path):
     assert sorted(row[0] for row in rows[1:]) == ["L1", "L2"]
     with any_db() as session:
         assert session.scalar(select(ExportCursor)) is None  # lead exports keep no cursor
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("+79161234567", "+*********67"),
-    ("call 8 (916) 123-45-67 after 5", "call * (***) ***-**-67 after 5"),
-    ("due 2026-12-01, sum 1500000.00", "due 2026-12-01, sum 1500000.00"),
-    ("", ""),
-])
-def test_mask_text_hides_phone_like_digit_runs(text, expected):
-    assert mask_text(text) == expected

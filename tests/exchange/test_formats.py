@@ -10,6 +10,7 @@ import pytest
 from engine.exchange.dialect import check_delimiter, sniff_delimiter
 from engine.exchange.encoding import EncodingError, check_encoding_name, detect_encoding
 from engine.exchange.phones import (
+    CountryDigits,
     PhoneError,
     PhoneNormalizer,
     RegionClassifier,
@@ -133,7 +134,7 @@ def test_normalizer_agrees_with_phonenumbers(region):
         else:
             with pytest.raises(PhoneError):
                 normalizer.normalize(raw)
-        readings = [nsn for nsn in fast_candidates(raw, metadata) or []
+        readings = [nsn for nsn in fast_candidates(raw, CountryDigits.of(metadata)) or []
                     if classifier.classify(nsn) is not None]
         fast += len(readings) == 1
     assert valid > 100 and fast > 50  # both paths were exercised
