@@ -1,31 +1,24 @@
-"""Number masking: for a masking tenant no phone number leaves the server.
+"""Number masking on pages: for a masking tenant no phone number leaves the server.
 
-Contacts show as "Potential client N" until consent is recorded; free-text values lose any run of
-digits long enough to be a phone number.
+Contacts show as "Potential client N" until consent is recorded; free-text values lose every
+phone-like run by the rule of ``engine.masking``, which exports share.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_babel import gettext
 
+from engine.masking import mask_text
 from engine.store.models import Contact
 
-_DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]*\d")
-_MIN_PHONE_DIGITS = 7
 HIDDEN = "•••"
 
 
-def _mask_run(match: re.Match[str]) -> str:
-    run = match.group(0)
-    return HIDDEN if sum(ch.isdigit() for ch in run) >= _MIN_PHONE_DIGITS else run
-
-
 def scrub(text: str) -> str:
-    """``text`` with every run of seven or more digits (a possible phone number) masked."""
-    return _DIGIT_RUN.sub(_mask_run, text)
+    """``text`` with every phone-like run (``engine.masking``'s one rule) shown as ``•••``."""
+    return mask_text(text, lambda run: HIDDEN) or ""
 
 
 def contact_label(contact: Contact, masked: bool) -> str:
@@ -48,6 +41,11 @@ def contact_fields(contact: Contact, masked: bool) -> dict[str, Any]:
     if not contact.consent:
         return {}
     return {key: scrub(str(value)) for key, value in (contact.fields or {}).items()}
+
+
+def reason_text(text: str, masked: bool) -> str:
+    """A message from elsewhere (the engine's refusal may name the number dialed)."""
+    return scrub(text) if masked else text
 
 
 def external_id_text(contact: Contact, masked: bool) -> str:

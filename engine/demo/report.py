@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.exchange.masking import mask_number
+from engine.masking import mask_number
 from engine.store.models import CallAttempt, Campaign, Contact, ContactList
 from engine.store.queries import load_decisions, strategy_of
 from engine.strategy.decide import ContactDecision, PhoneDecision
