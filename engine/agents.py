@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
@@ -37,16 +37,20 @@ class AgentState(enum.StrEnum):
 
 
 TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
-    AgentState.OFFLINE: frozenset({AgentState.PAUSED}),
-    AgentState.PAUSED: frozenset({AgentState.READY, AgentState.OFFLINE}),
+    # offline -> ready: a per-call agent has no leg to wait for.
+    AgentState.OFFLINE: frozenset({AgentState.PAUSED, AgentState.READY}),
+    # paused -> reserved: a call the agent asked for (one click from a lead card).
+    AgentState.PAUSED: frozenset({AgentState.READY, AgentState.RESERVED, AgentState.OFFLINE}),
     AgentState.READY: frozenset({AgentState.RESERVED, AgentState.PAUSED, AgentState.OFFLINE}),
+    # reserved -> paused: a per-call agent whose phone was not answered.
     AgentState.RESERVED: frozenset({AgentState.TALKING, AgentState.READY, AgentState.WRAP_UP,
-                                    AgentState.OFFLINE}),
+                                    AgentState.PAUSED, AgentState.OFFLINE}),
     AgentState.TALKING: frozenset({AgentState.WRAP_UP, AgentState.OFFLINE}),
     AgentState.WRAP_UP: frozenset({AgentState.READY, AgentState.PAUSED, AgentState.OFFLINE}),
 }
 
 CONNECTING = "connecting"  # the pause reason while the nailed-up leg is being set up
+MISSED_CALL = "missed call"  # the pause reason after a per-call agent left their phone ringing
 
 
 class AgentStateError(RuntimeError):
@@ -69,28 +73,6 @@ def log_state(session: Session, agent_id: int, state: AgentState, reason: str | 
     if state is not AgentState.OFFLINE:
         session.add(AgentStateLog(agent_id=agent_id, state=state.value, reason=reason,
                                   campaign_id=campaign_id, started_at=at))
-
-
-def log_states(session: Session,
-               records: list[tuple[int, AgentState, str | None, int | None, datetime]]) -> None:
-    """Write many state changes (in order) with one UPDATE per agent and one bulk INSERT."""
-    by_agent: dict[int, list[tuple[AgentState, str | None, int | None, datetime]]] = {}
-    for agent_id, state, reason, campaign_id, at in records:
-        by_agent.setdefault(agent_id, []).append((state, reason, campaign_id, at))
-    rows = []
-    for agent_id, changes in by_agent.items():
-        session.execute(
-            update(AgentStateLog)
-            .where(AgentStateLog.agent_id == agent_id, AgentStateLog.ended_at.is_(None))
-            .values(ended_at=changes[0][3])
-        )
-        ends = [change[3] for change in changes[1:]] + [None]
-        rows += [{"agent_id": agent_id, "state": state.value, "reason": reason,
-                  "campaign_id": campaign_id, "started_at": at, "ended_at": end}
-                 for (state, reason, campaign_id, at), end in zip(changes, ends)
-                 if state is not AgentState.OFFLINE]
-    if rows:
-        session.execute(insert(AgentStateLog), rows)
 
 
 class DbStateLog:
@@ -128,6 +110,9 @@ class AgentSession:
     call_uuid: str | None = None  # the customer call reserved for / talking to this agent
     wrap_up_s: float = 0.0
     pause_after_call: str | None = None  # a pause asked for while busy, applied after wrap-up
+    # Per-call ringing: no nailed-up leg; the softphone rings for each customer.
+    per_call: bool = False
+    on_leg_answer: Callable[[AgentSession], None] | None = field(default=None, repr=False)
 
     def _move(self, new: AgentState, reason: str | None = None) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -142,6 +127,27 @@ class AgentSession:
         """The nailed-up leg is being originated; the agent is paused until it answers."""
         self.leg_uuid, self.node, self.campaign_id = leg_uuid, node, campaign_id
         self._move(AgentState.PAUSED, CONNECTING)
+
+    def login_per_call(self, campaign_id: int | None) -> None:
+        """Per-call ringing: nothing to set up, the agent is ready at once."""
+        self.per_call, self.campaign_id = True, campaign_id
+        self._move(AgentState.READY)
+
+    def ring(self, leg_uuid: str, node: str, on_answer: Callable[[AgentSession], None]) -> None:
+        """Per-call ringing: the softphone is called for the reserved customer."""
+        self.leg_uuid, self.node, self.on_leg_answer = leg_uuid, node, on_answer
+
+    def missed_call(self) -> None:
+        """Per-call ringing: the phone was not answered; paused until the agent is back."""
+        self.call_uuid = None
+        self._leg_gone()
+        self.pause_after_call = None
+        self._move(AgentState.PAUSED, MISSED_CALL)
+
+    def _leg_gone(self) -> None:
+        self.leg_uuid = self.on_leg_answer = None
+        if self.per_call:
+            self.node = None  # the next customer may be on any node
 
     def adopt(self, leg_uuid: str, node: str, campaign_id: int | None) -> None:
         """A leg made before a restart is still up: the agent is back, ready on it."""
@@ -164,6 +170,25 @@ class AgentSession:
     def reserve(self, call_uuid: str) -> None:
         self._move(AgentState.RESERVED)
         self.call_uuid = call_uuid
+
+    def own_call_refusal(self) -> str | None:
+        """Why the agent cannot start a call of their own now (None: they can)."""
+        if self.state is AgentState.PAUSED and self.reason == CONNECTING:
+            return f"agent {self.agent_id}: the softphone has not answered yet"
+        if self.state not in (AgentState.READY, AgentState.PAUSED):
+            return (f"agent {self.agent_id} is {self.state}: only a ready or paused agent "
+                    "can start a call")
+        return None
+
+    def reserve_for_own_call(self, call_uuid: str) -> None:
+        """The agent asked to call someone: reserved now, ready or paused; a paused agent
+        goes back to that pause after the call (and its wrap-up)."""
+        refusal = self.own_call_refusal()
+        if refusal:
+            raise AgentStateError(refusal)
+        if self.state is AgentState.PAUSED:
+            self.pause_after_call = self.pause_after_call or self.reason
+        self.reserve(call_uuid)
 
     def release(self) -> None:
         """The reserved call ended before it reached the agent: back to ready (or paused)."""
@@ -206,11 +231,17 @@ class AgentSession:
             handler(event)
 
     def on_channel_answer(self, event: Event) -> None:
-        if self.state is AgentState.PAUSED and self.reason == CONNECTING:
+        if self.on_leg_answer is not None:  # per-call: the customer is waiting for this
+            hook, self.on_leg_answer = self.on_leg_answer, None
+            hook(self)
+        elif self.state is AgentState.PAUSED and self.reason == CONNECTING:
             self._move(AgentState.READY)
 
     def on_channel_hangup(self, event: Event) -> None:
         log.info("agent %s: softphone leg ended (%s)", self.agent_id, event.hangup_cause)
+        if self.per_call:  # one call's leg: the agent stays logged in
+            self._leg_gone()
+            return
         self.leg_uuid = None
         self.logout(f"leg ended: {event.hangup_cause}")
 
@@ -237,6 +268,13 @@ class AgentPool:
 
     def by_leg(self, leg_uuid: str) -> AgentSession | None:
         return self._by_leg.get(leg_uuid)
+
+    def index_leg(self, leg_uuid: str, agent: AgentSession) -> None:
+        """A per-call leg of a logged-in agent: its events go to that agent."""
+        self._by_leg[leg_uuid] = agent
+
+    def forget_leg(self, leg_uuid: str) -> None:
+        self._by_leg.pop(leg_uuid, None)
 
     def __iter__(self) -> Iterator[AgentSession]:
         return iter(list(self._by_id.values()))

@@ -8,6 +8,7 @@ runner) about every step. It does no I/O itself.
 
 from __future__ import annotations
 
+import copy
 import enum
 import logging
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class CallObserver(Protocol):
     """What the owner of a call hears; each method is called once per step."""
 
     def call_changed(self, call: Call) -> None: ...  # any recorded change (persist it)
+
+    def call_early_media(self, call: Call) -> None: ...  # rings with audio (183)
 
     def call_answered(self, call: Call) -> None: ...
 
@@ -156,6 +159,13 @@ class Call:
     def is_live(self) -> bool:
         return self.state is not CallState.ENDED
 
+    def snapshot(self) -> Call:
+        """A copy for another thread to write: later steps of this call do not show in it."""
+        frozen = copy.copy(self)
+        frozen.result = copy.deepcopy(self.result)
+        frozen.digits = list(self.digits)
+        return frozen
+
     # --- events ---------------------------------------------------------------------------
 
     def handle(self, event: Event) -> None:
@@ -166,7 +176,9 @@ class Call:
     def on_channel_progress(self, event: Event) -> None:
         self._move(CallState.RINGING)  # stored as dialing: nothing to write
 
-    on_channel_progress_media = on_channel_progress
+    def on_channel_progress_media(self, event: Event) -> None:
+        self._move(CallState.RINGING)
+        self.observer.call_early_media(self)
 
     def on_channel_answer(self, event: Event) -> None:
         self.answered()

@@ -3,15 +3,20 @@
 
 Progressive phase: N nailed-up agents, every callee a human who answers after a short ring
 and talks briefly; prints originates per second sustained, peak concurrent calls, and the
-engine's answer-to-bridge latency (``dead_air_ms``: CHANNEL_ANSWER received -> uuid_bridge
-sent -> CHANNEL_BRIDGE received) p50/p99.
+engine's own answer-to-bridge latency p50/p99: CHANNEL_ANSWER read off the socket by the
+engine -> ``uuid_bridge`` written to the socket. Also printed: the same from the switch's
+own answer time (``Event-Date-Timestamp``; includes time the event waited in the socket
+before the engine read it), ``dead_air_ms`` (to the CHANNEL_BRIDGE event), the CPU time
+used by the engine process and by the simulator, and the load average.
 IVR phase: no agents, long messages, up to ``--ivr-channels`` calls at once; prints the peak
 concurrent calls and originates per second.
 
-Targets (issue 4): 100 originates/s, 2,000 concurrent calls, p99 answer-to-bridge < 50 ms
-with 500 agents. Figures depend on the machine; nothing here is asserted.
+``--repeat N`` runs everything N times (a fresh simulator and database each time) and
+prints the median of each figure. Targets (issue 4): 100 originates/s, 2,000 concurrent
+calls, p99 answer-to-bridge < 50 ms with 500 agents. Figures depend on the machine and on
+what else runs on it; nothing here is asserted.
 
-    .venv/bin/python scripts/bench_engine.py --agents 500 --seconds 60
+    .venv/bin/python scripts/bench_engine.py --agents 500 --seconds 40 --repeat 3
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import logging
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import gevent
+import gevent.pool
 from sqlalchemy import insert, select
 
 from engine.calls import Call
@@ -133,29 +140,69 @@ def percentile(values: list[float] | list[int], q: float) -> float:
 
 
 class BridgeLatency:
-    """Engine-side latency: CHANNEL_ANSWER read off the socket -> uuid_bridge written to it."""
+    """Answer-to-bridge latency: from CHANNEL_ANSWER (read by the engine, and as stamped by
+    the switch) to ``uuid_bridge`` written to the socket. Patches the classes once; ``reset``
+    starts a new measurement."""
 
-    def __init__(self, core: DialerCore) -> None:
-        self.answered: dict[str, float] = {}
-        self.samples_ms: list[float] = []
+    def __init__(self) -> None:
+        self.answered: dict[str, tuple[float, float | None]] = {}
+        self.engine_ms: list[float] = []
+        self.switch_ms: list[float] = []
         original_answer = Call.on_channel_answer
         original_send = SwitchConnection.api_send
         latency = self
 
         def on_channel_answer(call: Call, event) -> None:  # type: ignore[no-untyped-def]
-            latency.answered[call.uuid] = event.received_mono
+            stamp = event.timestamp_us
+            latency.answered[call.uuid] = (event.received_mono,
+                                           stamp / 1e6 if stamp is not None else None)
             original_answer(call, event)
 
         def api_send(connection: SwitchConnection, command: str):  # type: ignore[no-untyped-def]
             result = original_send(connection, command)
             if command.startswith("uuid_bridge "):
+                now_mono, now_wall = time.monotonic(), time.time()
                 received = latency.answered.pop(command.split()[1], None)
                 if received is not None:
-                    latency.samples_ms.append((time.monotonic() - received) * 1000)
+                    latency.engine_ms.append((now_mono - received[0]) * 1000)
+                    if received[1] is not None:
+                        latency.switch_ms.append((now_wall - received[1]) * 1000)
             return result
 
         Call.on_channel_answer = on_channel_answer  # type: ignore[method-assign]
         SwitchConnection.api_send = api_send  # type: ignore[method-assign]
+
+    def reset(self) -> None:
+        self.answered.clear()
+        self.engine_ms.clear()
+        self.switch_ms.clear()
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc), NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+class CpuMeter:
+    """CPU used by this process (all its threads) and by the simulator over one phase."""
+
+    def __init__(self, simulator_pid: int) -> None:
+        self.simulator_pid = simulator_pid
+        self._start = (time.monotonic(), process_cpu_s(os.getpid()),
+                       process_cpu_s(simulator_pid), os.getloadavg()[0])
+
+    def figures(self) -> dict[str, float]:
+        """Shares of a core (engine, simulator), the phase's length and the higher load average
+        (of its start and end)."""
+        wall0, engine0, sim0, load0 = self._start
+        wall = time.monotonic() - wall0
+        return {"engine_cpu": (process_cpu_s(os.getpid()) - engine0) / wall,
+                "sim_cpu": (process_cpu_s(self.simulator_pid) - sim0) / wall,
+                "wall": wall, "load": max(load0, os.getloadavg()[0])}
 
 
 def run_phase(core: DialerCore, runner, seconds: float) -> tuple[int, float, float]:  # type: ignore[no-untyped-def]
@@ -173,27 +220,94 @@ def run_phase(core: DialerCore, runner, seconds: float) -> tuple[int, float, flo
     return peak, peak_at, time.monotonic() - started
 
 
-def originates_per_second(sessions, campaign_id: int, warmup_s: float) -> float:  # type: ignore[no-untyped-def]
+def originate_times(sessions, campaign_id: int) -> list[datetime]:  # type: ignore[no-untyped-def]
     with sessions() as session:
-        times = sorted(t for t in session.scalars(select(CallAttempt.originated_at).where(
+        return sorted(t for t in session.scalars(select(CallAttempt.originated_at).where(
             CallAttempt.campaign_id == campaign_id)) if t is not None)
+
+
+def first_to_last_rate(times: list[datetime], warmup_s: float) -> float:
+    """The figure printed before: originates from the first one after the warm-up to the last,
+    over that span (overstated when the originates come in a few bursts)."""
     times = [t for t in times if (t - times[0]).total_seconds() >= warmup_s] if times else []
     if len(times) < 2:
         return 0.0
     return (len(times) - 1) / (times[-1] - times[0]).total_seconds()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--agents", type=int, default=500)
-    parser.add_argument("--seconds", type=float, default=60, help="length of each phase")
-    parser.add_argument("--talk", type=float, default=3.0, help="callee talk time, seconds")
-    parser.add_argument("--cps", type=float, default=None,
-                        help="the progressive campaign's max calls per second (default: none)")
-    parser.add_argument("--ivr-channels", type=int, default=2000)
-    parser.add_argument("--skip-ivr", action="store_true")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+def window_rate(times: list[datetime], started: datetime, ended: datetime,
+                warmup_s: float) -> float:
+    """Originates after the warm-up divided by the rest of the phase: the sustained rate."""
+    window = (ended - started).total_seconds() - warmup_s
+    counted = sum(1 for t in times if (t - started).total_seconds() >= warmup_s)
+    return counted / window if window > 0 else 0.0
+
+
+def progressive_phase(core: DialerCore, sessions, simulator_pid: int, latency: BridgeLatency,  # type: ignore[no-untyped-def]
+                      args: argparse.Namespace) -> dict[str, float]:
+    contacts = int(args.agents / (args.talk + 1.5) * args.seconds * 1.5) + args.agents
+    campaign_id, agent_ids = seed_database(
+        sessions, DialMode.PROGRESSIVE, contacts, args.agents,
+        pacing={"ring_timeout_s": 15, "wrap_up_s": 0, "max_cps": args.cps})
+    t0 = time.monotonic()
+    gevent.pool.Pool(50).map(lambda agent_id: core.login(agent_id, campaign_id), agent_ids)
+    while sum(1 for a in core.agents if a.state.value == "ready") < len(agent_ids):
+        gevent.sleep(0.1)
+    print(f"  {len(agent_ids)} agents logged in and ready in {time.monotonic() - t0:.1f} s")
+    latency.reset()
+    cpu = CpuMeter(simulator_pid)
+    started = datetime.now(timezone.utc)
+    peak, _, elapsed = run_phase(core, ProgressiveRunner(core, campaign_id, tick_s=0.01),
+                                 args.seconds)
+    ended = datetime.now(timezone.utc)
+    figures = cpu.figures()
+    core.writer.flush()
+    with sessions() as session:
+        dead_air = [d for d in session.scalars(select(CallAttempt.dead_air_ms).where(
+            CallAttempt.campaign_id == campaign_id)) if d is not None]
+        log_rows = session.scalar(select(AgentStateLog.id).order_by(AgentStateLog.id.desc()))
+    times = originate_times(sessions, campaign_id)
+    figures.update({
+        "rate": window_rate(times, started, ended, warmup_s=5),
+        "first_to_last": first_to_last_rate(times, warmup_s=5), "peak": peak,
+        "bridged": len(dead_air), "p50": percentile(latency.engine_ms, 0.5),
+        "p99": percentile(latency.engine_ms, 0.99),
+        "switch_p50": percentile(latency.switch_ms, 0.5),
+        "switch_p99": percentile(latency.switch_ms, 0.99),
+        "dead_air_p50": percentile(dead_air, 0.5), "dead_air_p99": percentile(dead_air, 0.99),
+        "cpu_ms_per_call": figures["engine_cpu"] * figures["wall"] * 1000 / max(len(times), 1)})
+    print(f"  progressive: {args.agents} agents, {elapsed:.0f} s: {figures['rate']:.1f} "
+          f"originates/s sustained ({figures['first_to_last']:.1f}/s first to last), peak {peak} concurrent calls, {len(dead_air)} bridged, "
+          f"engine answer-event-to-bridge-command p50 {figures['p50']:.1f} ms, "
+          f"p99 {figures['p99']:.1f} ms; from the switch's answer time p50 "
+          f"{figures['switch_p50']:.1f} ms, p99 {figures['switch_p99']:.1f} ms; dead air "
+          f"(to the bridge event) p50 {figures['dead_air_p50']:.0f} ms, p99 "
+          f"{figures['dead_air_p99']:.0f} ms ({log_rows} agent state rows); CPU: engine "
+          f"{figures['engine_cpu']:.0%} of a core ({figures['cpu_ms_per_call']:.1f} ms per "
+          f"originated call), simulator {figures['sim_cpu']:.0%}; "
+          f"load average {figures['load']:.1f}")
+    return figures
+
+
+def ivr_phase(core: DialerCore, sessions, simulator_pid: int,  # type: ignore[no-untyped-def]
+              args: argparse.Namespace) -> dict[str, float]:
+    ivr_id, _ = seed_database(
+        sessions, DialMode.IVR, args.ivr_channels * 2, 0,
+        pacing={"ring_timeout_s": 15, "max_channels": args.ivr_channels},
+        ivr={"messages": [f"silence_stream://{int(args.seconds * 1000)}"]})
+    cpu = CpuMeter(simulator_pid)
+    peak, peak_at, elapsed = run_phase(core, IvrRunner(core, ivr_id, tick_s=0.01), args.seconds)
+    figures = {"ivr_peak": peak, "ivr_peak_at": peak_at, **{
+        f"ivr_{name}": value for name, value in cpu.figures().items()}}
+    print(f"  ivr: limit {args.ivr_channels} channels, {elapsed:.0f} s: peak {peak} concurrent "
+          f"calls, first reached after {peak_at:.1f} s; CPU: engine "
+          f"{figures['ivr_engine_cpu']:.0%}, simulator {figures['ivr_sim_cpu']:.0%}; "
+          f"load average {figures['ivr_load']:.1f}")
+    return figures
+
+
+def run_once(args: argparse.Namespace, latency: BridgeLatency) -> dict[str, float]:
+    """One run with a fresh simulator and database."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-engine-"))
     try:
         simulator, port = start_simulator(workdir, args.agents, args.talk)
@@ -211,41 +325,10 @@ def main() -> None:
         core.start()
         if not core.pool.wait_up(10):
             raise SystemExit("could not connect to the simulator")
-        contacts = int(args.agents / (args.talk + 1.5) * args.seconds * 1.5) + args.agents
-        campaign_id, agent_ids = seed_database(
-            sessions, DialMode.PROGRESSIVE, contacts, args.agents,
-            pacing={"ring_timeout_s": 15, "wrap_up_s": 0, "max_cps": args.cps})
-        t0 = time.monotonic()
-        for agent_id in agent_ids:
-            core.login(agent_id, campaign_id)
-        while sum(1 for a in core.agents if a.state.value == "ready") < len(agent_ids):
-            gevent.sleep(0.1)
-        print(f"{len(agent_ids)} agents logged in and ready in {time.monotonic() - t0:.1f} s")
-        latency = BridgeLatency(core)
-        peak, _, elapsed = run_phase(core, ProgressiveRunner(core, campaign_id, tick_s=0.01),
-                                     args.seconds)
-        with sessions() as session:
-            dead_air = [d for d in session.scalars(select(CallAttempt.dead_air_ms).where(
-                CallAttempt.campaign_id == campaign_id)) if d is not None]
-            log_rows = session.scalar(select(AgentStateLog.id).order_by(AgentStateLog.id.desc()))
-        rate = originates_per_second(sessions, campaign_id, warmup_s=5)
-        print(f"progressive: {args.agents} agents, {elapsed:.0f} s: {rate:.1f} originates/s "
-              f"sustained, peak {peak} concurrent calls, {len(dead_air)} bridged, "
-              f"engine answer-event-to-bridge-command p50 "
-              f"{percentile(latency.samples_ms, 0.5):.1f} ms, p99 "
-              f"{percentile(latency.samples_ms, 0.99):.1f} ms; dead air (to the bridge event) "
-              f"p50 {percentile(dead_air, 0.5):.0f} ms, p99 {percentile(dead_air, 0.99):.0f} ms "
-              f"({log_rows} agent state rows)")
+        figures = progressive_phase(core, sessions, simulator.pid, latency, args)
         if not args.skip_ivr:
-            contacts = args.ivr_channels * 2
-            ivr_id, _ = seed_database(
-                sessions, DialMode.IVR, contacts, 0,
-                pacing={"ring_timeout_s": 15, "max_channels": args.ivr_channels},
-                ivr={"messages": [f"silence_stream://{int(args.seconds * 1000)}"]})
-            peak, peak_at, elapsed = run_phase(core, IvrRunner(core, ivr_id, tick_s=0.01),
-                                               args.seconds)
-            print(f"ivr: limit {args.ivr_channels} channels, {elapsed:.0f} s: peak {peak} "
-                  f"concurrent calls, first reached after {peak_at:.1f} s")
+            figures.update(ivr_phase(core, sessions, simulator.pid, args))
+        return figures
     finally:
         core.stop()
         simulator.terminate()
@@ -253,6 +336,36 @@ def main() -> None:
         engine.dispose()
         if not os.environ.get("KEEP_BENCH_DIR"):
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=60, help="length of each phase")
+    parser.add_argument("--talk", type=float, default=3.0, help="callee talk time, seconds")
+    parser.add_argument("--cps", type=float, default=None,
+                        help="the progressive campaign's max calls per second (default: none)")
+    parser.add_argument("--ivr-channels", type=int, default=2000)
+    parser.add_argument("--skip-ivr", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs; medians are printed")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    latency = BridgeLatency()
+    runs = []
+    for number in range(1, args.repeat + 1):
+        print(f"run {number} of {args.repeat}")
+        runs.append(run_once(args, latency))
+    median = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
+    print(f"median of {len(runs)} run(s): {median['rate']:.1f} originates/s sustained "
+          f"({median['first_to_last']:.1f}/s first to last), "
+          f"peak {median['peak']:.0f} concurrent; engine answer-event-to-bridge-command p50 "
+          f"{median['p50']:.1f} ms, p99 {median['p99']:.1f} ms; from the switch's answer time "
+          f"p50 {median['switch_p50']:.1f} ms, p99 {median['switch_p99']:.1f} ms; dead air p50 "
+          f"{median['dead_air_p50']:.0f} ms, p99 {median['dead_air_p99']:.0f} ms; CPU: engine "
+          f"{median['engine_cpu']:.0%} of a core ({median['cpu_ms_per_call']:.1f} ms per "
+          f"originated call), simulator {median['sim_cpu']:.0%}; "
+          f"load average {median['load']:.1f}"
+          + (f"; ivr peak {median['ivr_peak']:.0f} concurrent" if "ivr_peak" in median else ""))
 
 
 if __name__ == "__main__":

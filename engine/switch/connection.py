@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 ENGINE_EVENTS: tuple[str, ...] = (
     "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_BRIDGE",
     "CHANNEL_HANGUP", "CHANNEL_EXECUTE_COMPLETE", "DTMF", "BACKGROUND_JOB",
+    "CHANNEL_PARK",  # inbound callbacks parked by freeswitch_conf (engine/runner/inbound.py)
 )
 
 
@@ -231,7 +232,7 @@ class SwitchConnection:
                   timeout: float | None) -> str:
         frame = sent.get(timeout=timeout or self._timeout)
         body = (getattr(frame, "data", "") or "").strip()
-        if body.startswith("-ERR") or body.startswith("-USAGE"):
+        if body.startswith(("-ERR", "-USAGE")):
             raise SwitchError(f"{self.name}: api {command.split()[0]}: {body}")
         return body
 
