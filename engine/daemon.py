@@ -68,7 +68,8 @@ class Daemon:
             recordings_dir=self.settings.recordings_dir, node_id=self.settings.node_id,
             finish_hooks=default_hooks(self.settings.block_days),
             gateway_limits=gateway_limits(self.settings.extra.get("gateway_limits", {}),
-                                          self.clock.monotonic))
+                                          self.clock.monotonic),
+            region=self.settings.default_region)
         self._start_api(self.core)
         self.sync_runners()  # before connecting: reconciliation hands adopted calls to them
         self.core.start()

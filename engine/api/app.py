@@ -20,6 +20,7 @@ from engine.switch.connection import SwitchError, SwitchUnavailable
 
 from .dispositions import DispositionError, dispose
 from .hub import EventHub
+from .own_call import CallRefused, Target, call_contact
 
 KEEPALIVE_S = 15.0
 
@@ -74,9 +75,21 @@ def create_api(core: DialerCore, hub: EventHub, token: str) -> Flask:
     def describe(session: AgentSession) -> dict[str, Any]:
         runner = core.runners.get(session.campaign_id or -1)
         card = runner.cards.get(session.agent_id) if isinstance(runner, PreviewRunner) else None
+        call = core.calls.get(session.call_uuid or "")
         return {"agent_id": session.agent_id, "state": session.state.value,
                 "reason": session.reason, "campaign_id": session.campaign_id,
-                "call_uuid": session.call_uuid, "card": card.public() if card else None}
+                "call_uuid": session.call_uuid,
+                "attempt_id": call.attempt_id if call else None,
+                "card": card.public() if card else core.cards.get(session.agent_id)}
+
+    @app.get("/agents")
+    def agents() -> Response:
+        campaign_id = request.args.get("campaign_id")
+        if campaign_id is not None and not campaign_id.isdigit():
+            raise ApiError(400, "campaign_id must be an integer")
+        return jsonify([describe(session) for session in
+                        sorted(core.agents, key=lambda a: a.agent_id)
+                        if campaign_id is None or session.campaign_id == int(campaign_id)])
 
     @app.post("/agents/<int:agent_id>/login")
     def login(agent_id: int) -> Response:
@@ -127,6 +140,29 @@ def create_api(core: DialerCore, hub: EventHub, token: str) -> Flask:
         preview_runner(session).skip_card(agent_id)
         return jsonify(describe(session))
 
+    @app.post("/agents/<int:agent_id>/call")
+    def call(agent_id: int) -> Response:
+        data = body()
+        contact_id, phone_id = data.get("contact_id"), data.get("phone_id")
+        if not _is_int(contact_id) or not (phone_id is None or _is_int(phone_id)):
+            raise ApiError(400, "contact_id (an integer) is required; phone_id is an integer "
+                                "or null")
+        session = agent(agent_id)
+        try:
+            placed = call_contact(core, session, Target(contact_id, phone_id))
+        except CallRefused as exc:
+            raise ApiError(exc.status, str(exc)) from exc
+        return jsonify({**describe(session), "attempt_id": placed.attempt_id})
+
+    @app.get("/campaigns/<int:campaign_id>/pacing")
+    def pacing(campaign_id: int) -> Response:
+        runner = core.runners.get(campaign_id)
+        if runner is None:
+            raise ApiError(404, f"campaign {campaign_id} is not running")
+        snapshot = getattr(runner, "pacing_snapshot", None)
+        return jsonify({"campaign_id": campaign_id, "mode": runner.mode.value,
+                        "pacing": snapshot() if snapshot else None})
+
     @app.post("/agents/<int:agent_id>/hangup")
     def hangup(agent_id: int) -> Response:
         session = agent(agent_id)
@@ -140,13 +176,17 @@ def create_api(core: DialerCore, hub: EventHub, token: str) -> Flask:
     def disposition(attempt_id: int) -> Response:
         data = body()
         status, result = data.get("status"), data.get("result", {})
+        consent = data.get("consent")
         if not isinstance(status, str) or not isinstance(result, dict):
             raise ApiError(400, "status (text) is required; result must be an object")
+        if consent is not None and not isinstance(consent, bool):
+            raise ApiError(400, "consent must be true or false")
         try:
             with transaction(core.sessions) as session:
                 callback = dispose(session, attempt_id, status=status,
                                    agent_id=data.get("agent_id"), now=core.clock.now(),
-                                   result=result, callback_at=data.get("callback_at"))
+                                   result=result, callback_at=data.get("callback_at"),
+                                   consent=consent)
                 due = callback.due_at.isoformat() if callback else None
         except DispositionError as exc:
             raise ApiError(400, str(exc)) from exc
@@ -174,6 +214,10 @@ def _stream(hub: EventHub, queue: gevent.queue.Queue) -> Iterator[str]:
             yield f"event: {kind}\ndata: {json.dumps(data)}\n\n"
     finally:
         hub.unsubscribe(queue)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _error(status: int, message: str) -> Response:

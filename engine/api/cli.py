@@ -86,10 +86,12 @@ def status(app: AppContext, agent_id: int) -> None:
 @click.option("--callback", "callback_at", metavar="'YYYY-MM-DD HH:MM'",
               help="Call back at this time, in the customer's local time.")
 @click.option("--agent", "agent_id", type=int, help="The agent giving the disposition.")
+@click.option("--consent/--no-consent", default=None,
+              help="The customer gave (or withdrew) consent to calls; recorded on the contact.")
 @pass_app
 def disposition(app: AppContext, attempt_id: int, lead_status: str, fields: tuple[str, ...],
-                callback_at: str | None, agent_id: int | None) -> None:
-    """Record the outcome of a call: status, result fields, callback time."""
+                callback_at: str | None, agent_id: int | None, consent: bool | None) -> None:
+    """Record the outcome of a call: status, result fields, callback time, consent."""
     result = {}
     for item in fields:
         name, sep, value = item.partition("=")
@@ -98,4 +100,17 @@ def disposition(app: AppContext, attempt_id: int, lead_status: str, fields: tupl
         result[name] = value
     _show(_call(app, "POST", f"/attempts/{attempt_id}/disposition",
                 {"status": lead_status, "result": result, "callback_at": callback_at,
-                 "agent_id": agent_id}))
+                 "agent_id": agent_id, **({} if consent is None else {"consent": consent})}))
+
+
+@agent.command("call")
+@click.argument("agent_id", type=int)
+@click.argument("contact_id", type=int)
+@click.option("--phone", "phone_id", type=int, help="This phone of the contact (default: the "
+              "strategy's choice).")
+@pass_app
+def call(app: AppContext, agent_id: int, contact_id: int, phone_id: int | None) -> None:
+    """Call a contact now for a ready or paused agent (refused, with the reason, when the
+    strategy does not allow it)."""
+    _show(_call(app, "POST", f"/agents/{agent_id}/call",
+                {"contact_id": contact_id, "phone_id": phone_id}))

@@ -29,11 +29,22 @@ def local_to_utc(text: str, zone: str) -> datetime:
     return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
 
 
+CONSENT_COMMENT = {True: "consent given", False: "consent withdrawn"}
+
+
+def record_consent(contact: Contact, attempt: CallAttempt, consent: bool, now: datetime) -> None:
+    """The customer's answer on this call: on the contact (with its time) and, as the
+    history of every answer, on the attempt's result (``consent``, ``consent_at``)."""
+    contact.consent, contact.consent_at = consent, now
+    attempt.result = {**attempt.result, "consent": consent, "consent_at": now.isoformat()}
+
+
 def dispose(session: Session, attempt_id: int, *, status: str, agent_id: int | None,
             now: datetime, result: dict[str, Any] | None = None,
-            callback_at: str | None = None) -> Callback | None:
-    """Store the disposition on the attempt, move the lead's status, schedule a callback
-    (due at ``callback_at`` in the customer's local time, with the same agent reserved)."""
+            callback_at: str | None = None, consent: bool | None = None) -> Callback | None:
+    """Store the disposition on the attempt, move the lead's status, record the customer's
+    consent (given or withdrawn), schedule a callback (due at ``callback_at`` in the
+    customer's local time, with the same agent reserved)."""
     attempt = session.get(CallAttempt, attempt_id)
     if attempt is None:
         raise DispositionError(f"attempt {attempt_id} does not exist")
@@ -45,7 +56,12 @@ def dispose(session: Session, attempt_id: int, *, status: str, agent_id: int | N
     campaign = session.get(Campaign, attempt.campaign_id)
     attempt.disposition = status
     attempt.result = {**(attempt.result or {}), **(result or {})}
-    set_status(session, contact, status, at=now, agent_id=agent_id, attempt_id=attempt.id)
+    comment = ""
+    if consent is not None:
+        record_consent(contact, attempt, consent, now)
+        comment = CONSENT_COMMENT[consent]
+    set_status(session, contact, status, at=now, agent_id=agent_id, attempt_id=attempt.id,
+               comment=comment)
     callback = None
     if callback_at:
         zone = customer_zone(contact.timezone, contact.region,

@@ -8,28 +8,41 @@ then and bridges as usual. Machine: hung up with outcome ``machine``, or, with
 ``on_machine = "message"``, the campaign's message is played after the beep and then the
 call is hung up. A network announcement or SIT tone: hung up as ``invalid_number`` or
 ``network_failure``. The decision goes on the attempt (``amd_result``, ``amd_reason``,
-``amd_decision_ms``); the temporary recording is stopped and deleted.
+``amd_decision_ms``); the temporary recording is stopped and deleted, except for the kept
+sample of machine drops (``amd.review_sample``) whose audio waits for a reviewer
+(``engine.amd.review``).
+
+While a call rings with early media (``call_early_media``) the network's audio is recorded the
+same way and watched for a SIT or a known announcement (``engine.amd.early_media``): the call
+is then hung up at once as ``invalid_number`` or ``network_failure``, not left to ring out as
+``no_answer``. A call adopted after a restart (``adopt``) resumes: a decision stored by the last
+run is acted on, a recording the last run left running is read again from its start, else a
+new one is started (and without one the call is passed on as unknown, with the reason logged).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gevent
 import numpy as np
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.amd import load_default_detector
 from engine.amd.decision import Decision
 from engine.amd.detector import StreamingDetector
+from engine.amd.early_media import watch_early_media
 from engine.amd.evaluate import run_detector
 from engine.amd.frames import FRAME_MS
-from engine.amd.source import RawTailer
+from engine.amd.review import ReviewError, ReviewSettings, keep_sample, review_path
+from engine.amd.source import AudioFileError, RawTailer, read_audio
 from engine.calls import Call, CallState
 from engine.store.db import transaction
 from engine.store.models import CallAttempt, Campaign, Outcome
@@ -61,6 +74,8 @@ class AmdSettings:
     budget_s: float = 3.0
     on_machine: str = "hangup"  # or "message"
     message: str | None = None  # played after the beep with on_machine = "message"
+    early_media: bool = True  # watch ringing-phase audio for network announcements
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> AmdSettings | None:
@@ -82,7 +97,15 @@ class AmdSettings:
         if on_machine == "message" and (not isinstance(message, str) or not message.strip()):
             raise CampaignConfigError(f"{where}.message: a file path is needed with "
                                       f"on_machine = 'message'")
-        return cls(budget_s=float(budget), on_machine=on_machine, message=message)
+        early = amd.get("early_media", True)
+        if not isinstance(early, bool):
+            raise CampaignConfigError(f"{where}.early_media must be true or false")
+        try:
+            review = ReviewSettings.from_amd(amd, where)
+        except ReviewError as exc:
+            raise CampaignConfigError(str(exc)) from None
+        return cls(budget_s=float(budget), on_machine=on_machine, message=message,
+                   early_media=early, review=review)
 
 
 def unreachable_outcome(decision: Decision) -> Outcome | None:
@@ -99,7 +122,7 @@ class AmdGate:
     """A call observer in front of a runner: holds each answer back until AMD says human."""
 
     def __init__(self, runner: CampaignRunner, settings: AmdSettings,
-                 directory: Path | None = None) -> None:
+                 directory: Path | None = None, rng: random.Random | None = None) -> None:
         self.runner = runner
         self.settings = settings
         self.directory = directory or Path(tempfile.gettempdir()) / "dialer-amd"
@@ -108,7 +131,10 @@ class AmdGate:
             load_default_detector(budget_s=settings.budget_s)
         except FileNotFoundError as exc:
             raise CampaignConfigError(f"campaign {runner.campaign_id} amd.enabled: {exc}") from exc
+        self.rng = rng or random.Random()  # draws the kept samples
         self._tailers: dict[str, RawTailer] = {}
+        self._early: dict[str, RawTailer] = {}  # ringing calls whose early media is watched
+        self._adopted: set[str] = set()  # calls of a previous run, until their answer is handled
         self._messages: set[str] = set()  # calls hearing the machine message
 
     @classmethod
@@ -121,8 +147,23 @@ class AmdGate:
     def call_changed(self, call: Call) -> None:
         self.runner.call_changed(call)
 
+    def call_early_media(self, call: Call) -> None:
+        """The call rings with audio (183): watch it for network announcements."""
+        if self.settings.early_media and call.uuid not in self._early:
+            gevent.spawn(self._watch_early, call)
+
+    def adopt(self, call: Call) -> None:
+        """A call of a previous run: its answer resumes AMD (see ``_resume``)."""
+        call.observer = self
+        self._adopted.add(call.uuid)
+
     def call_answered(self, call: Call) -> None:
-        gevent.spawn(self._detect, call)
+        self._stop_early(call)
+        if call.uuid in self._adopted:
+            self._adopted.discard(call.uuid)
+            gevent.spawn(self._resume, call)
+        else:
+            gevent.spawn(self._detect, call)
 
     def call_bridged(self, call: Call) -> None:
         self.runner.call_bridged(call)
@@ -131,6 +172,8 @@ class AmdGate:
         tailer = self._tailers.pop(call.uuid, None)
         if tailer is not None:
             tailer.stop()
+        self._stop_early(call)
+        self._adopted.discard(call.uuid)
         self._messages.discard(call.uuid)
         self.runner.call_ended(call)
 
@@ -146,18 +189,56 @@ class AmdGate:
             return
         self.runner.call_app_done(call, application)
 
+    # --- early media ----------------------------------------------------------------------
+
+    def _watch_early(self, call: Call) -> None:
+        path = self.directory / f"{call.uuid}.early.r8"
+        tailer = self._tailer(path)
+        self._early[call.uuid] = tailer
+        frames = tailer.frames()
+        try:
+            if not self._start_recording(call, path):
+                return
+            decision = watch_early_media(frames)
+            outcome = unreachable_outcome(decision) if decision is not None else None
+            if decision is None or outcome is None \
+                    or call.state not in (CallState.DIALING, CallState.RINGING):
+                return  # nothing heard, or answered or gone meanwhile
+            log.info("call %s: early media %s after %d ms: hung up as %s", call.uuid,
+                     decision.reason, decision.decision_ms, outcome)
+            call.outcome_override = outcome
+            self.runner.core.kill(call)
+            self._store(call, replace(decision, reason=f"early-media:{decision.reason}"))
+        except Exception:  # the call goes on ringing as without the watch
+            log.exception("call %s: early media watch failed", call.uuid)
+        finally:
+            self._early.pop(call.uuid, None)
+            frames.close()
+            self._api(call, f"uuid_record {call.uuid} stop {path}")
+            path.unlink(missing_ok=True)
+
+    def _stop_early(self, call: Call) -> None:
+        tailer = self._early.pop(call.uuid, None)
+        if tailer is not None:
+            tailer.stop()
+
     # --- detection ------------------------------------------------------------------------
 
-    def _detect(self, call: Call) -> None:
+    def _tailer(self, path: Path) -> RawTailer:
+        return RawTailer(path, timeout_s=TAIL_TIMEOUT_S, clock=self.runner.core.clock,
+                         sleep=gevent.sleep)
+
+    def _detect(self, call: Call, recording: bool = False) -> None:
+        """Record (unless ``recording`` runs already), decide, act, store, clean up."""
         path = self.directory / f"{call.uuid}.r8"
-        tailer = RawTailer(path, timeout_s=TAIL_TIMEOUT_S, clock=self.runner.core.clock,
-                           sleep=gevent.sleep)
+        tailer = self._tailer(path)
         self._tailers[call.uuid] = tailer
         frames = tailer.frames()
+        decision = None
         try:
             try:
                 decision = (run_detector(load_default_detector(budget_s=self.settings.budget_s),
-                                         frames) if self._start_recording(call, path)
+                                         frames) if recording or self._start_recording(call, path)
                             else Decision("unknown", "no-recording", 0.5, 0))
             except Exception:  # a broken detector must not leave the customer waiting
                 log.exception("call %s: AMD failed", call.uuid)
@@ -170,7 +251,56 @@ class AmdGate:
             self._tailers.pop(call.uuid, None)
             frames.close()
             self._api(call, f"uuid_record {call.uuid} stop {path}")
+            if decision is not None and self._sampled(call, decision):
+                self._keep(call, decision, path)
             path.unlink(missing_ok=True)
+
+    def _resume(self, call: Call) -> None:
+        """An adopted answered call: act on the last run's stored decision, or decide now.
+
+        The last run's recording, if the switch still writes it, holds the audio since the
+        answer: it is read again from its start."""
+        stored = self._stored_decision(call)
+        if stored is None:
+            recording = (self.directory / f"{call.uuid}.r8").exists()
+            log.info("call %s adopted before an AMD decision: %s", call.uuid,
+                     "reading its recording again" if recording else "recording anew")
+            self._detect(call, recording=recording)
+            return
+        log.info("call %s adopted with AMD %s (%s) stored by the last run", call.uuid,
+                 stored.label, stored.reason)
+        if stored.label == "machine":  # hung up (or the message played) without more audio
+            self._act(call, replace(stored, beep_at_ms=0), iter(()))
+        else:
+            self._pass_on(call)
+
+    def _stored_decision(self, call: Call) -> Decision | None:
+        with self.runner.core.sessions() as session:
+            row = session.execute(select(
+                CallAttempt.amd_result, CallAttempt.amd_reason, CallAttempt.amd_decision_ms
+            ).where(CallAttempt.id == call.attempt_id)).one_or_none()
+        if row is None or row.amd_result is None:
+            return None
+        return Decision(row.amd_result, row.amd_reason or "", 0.5, row.amd_decision_ms or 0)
+
+    def _sampled(self, call: Call, decision: Decision) -> bool:
+        """A machine drop (not an announcement) drawn for review."""
+        return (call.outcome_override is Outcome.MACHINE and not decision.unreachable
+                and self.settings.review.keeps(self.rng))
+
+    def _keep(self, call: Call, decision: Decision, path: Path) -> None:
+        """Keep what the detector heard for a reviewer (``dialer amd review``); a sample that
+        cannot be kept is logged and the call goes on."""
+        target = review_path(self.runner.core.recordings_dir, self.runner.campaign.tenant_id,
+                             call.attempt_id)
+        try:
+            audio = read_audio(path)
+            with transaction(self.runner.core.sessions) as session:
+                keep_sample(session, audio=audio, target=target, attempt_id=call.attempt_id,
+                            campaign_id=self.runner.campaign_id, amd_reason=decision.reason,
+                            now=self.runner.core.clock.now())
+        except (AudioFileError, OSError, SQLAlchemyError) as exc:
+            log.warning("call %s: AMD audio not kept for review: %s", call.uuid, exc)
 
     def _act(self, call: Call, decision: Decision, frames: Iterator[np.ndarray]) -> None:
         if call.state is not CallState.ANSWERED:

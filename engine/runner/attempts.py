@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.calls import Call
 from engine.store.models import (
+    INBOUND,
     AttemptState,
     CallAttempt,
     Callback,
@@ -51,6 +52,20 @@ def create_pending(session: Session, campaign: Campaign, item: Dialable, *, mode
         callback = session.get(Callback, attempt.callback_id)
         if callback is not None:
             callback.status, callback.done_at = CallbackStatus.DONE, now
+    session.flush()
+    return attempt
+
+
+def create_inbound(session: Session, campaign: Campaign, *, contact_id: int,
+                   phone_id: int | None, number: str, node: str, call_uuid: str,
+                   now: datetime) -> CallAttempt:
+    """Insert the attempt of a customer who called the campaign back (answered, parked)."""
+    attempt = CallAttempt(
+        tenant_id=campaign.tenant_id, campaign_id=campaign.id, contact_id=contact_id,
+        phone_id=phone_id, number=number, mode=campaign.mode.value, direction=INBOUND,
+        node=node, call_uuid=call_uuid, state=AttemptState.ANSWERED, created_at=now,
+        answered_at=now, result={})
+    session.add(attempt)
     session.flush()
     return attempt
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from engine.agents import AgentSession, AgentState
 from engine.calls import Call
-from engine.recording import recording_path, start_command
 from engine.store.db import transaction
 from engine.store.models import (
     AttemptState,
@@ -168,6 +167,11 @@ class CampaignRunner:
         self._buffer_dry = short
         self._buffer_at = self.core.clock.monotonic()
 
+    def withdraw(self, contact_id: int) -> None:
+        """The contact is on a call that did not come from this runner's steps (one click,
+        an inbound callback): never dial it from numbers fetched before that."""
+        self._buffer = [item for item in self._buffer if item.contact_id != contact_id]
+
     def dial(self, item: Dialable, agent: AgentSession | None) -> Call | None:
         """Dial one number (see ``dial_many``)."""
         return self.dial_many([(item, agent)])[0]
@@ -292,21 +296,13 @@ class CampaignRunner:
         self.core.kill(call)
 
     def start_recording(self, call: Call) -> None:
-        path = recording_path(self.core.recordings_dir, self.campaign.tenant_id,
-                              self.core.clock.now(), call.attempt_id, call.uuid)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.core.pool[call.node].api(start_command(call.uuid, path))
-        except (SwitchError, SwitchUnavailable) as exc:
-            log.warning("call %s: recording did not start: %s", call.uuid, exc)
-            return
-        call.recording_path = str(path)
-        self.core.save(call)
+        self.core.start_recording(call, self.campaign.tenant_id)
 
     # --- call observer --------------------------------------------------------------------
 
     def call_changed(self, call: Call) -> None:
         self.core.save(call)
+        self.core.announce(call)
 
     def call_answered(self, call: Call) -> None:
         if self.settings.record and self.settings.record_from == "answer":
@@ -321,9 +317,15 @@ class CampaignRunner:
             gevent.spawn(self.start_recording, call)
 
     def adopted(self, call: Call) -> None:
-        """A live call of this campaign from before a restart now counts against the limits."""
+        """A live call of this campaign from before a restart now counts against the limits
+        and, when it is not yet decided, goes back through AMD."""
         for limit in self._limits():
             limit.take()
+        if self.amd is not None:
+            self.amd.adopt(call)
+
+    def call_early_media(self, call: Call) -> None:
+        """Early media matters only to AMD (``AmdGate`` watches it)."""
 
     def call_ended(self, call: Call) -> None:
         for limit in self._limits():

@@ -22,6 +22,7 @@ from engine.agents import AgentPool, AgentSession, AgentState, DbStateLog, State
 from engine.calls import Call, CallObserver, CallState
 from engine.clock import Clock
 from engine.config import SwitchNode
+from engine.recording import recording_path, start_command
 from engine.store.db import transaction
 from engine.store.models import Agent, AttemptState, CallAttempt, Campaign, Outcome
 from engine.switch import reconcile
@@ -30,7 +31,8 @@ from engine.switch.event import Event
 from engine.switch.originate import agent_leg
 from engine.switch.pool import SwitchPool
 
-from .attempts import Dialable, FinishHook, open_attempts
+from .attempts import INBOUND, Dialable, FinishHook, open_attempts
+from .inbound import InboundRouter, is_inbound_park
 from .limits import RateLimit
 from .writer import WriteBehind
 
@@ -62,7 +64,7 @@ class DialerCore:
                  clock: Clock, source: DialableSource, recordings_dir: Path,
                  node_id: str = "dialer-1", finish_hooks: Sequence[FinishHook] = (),
                  gateway_limits: Mapping[str, RateLimit] | None = None,
-                 timeout_s: float = 5.0, tick_s: float = 0.05) -> None:
+                 timeout_s: float = 5.0, tick_s: float = 0.05, region: str = "RU") -> None:
         self.sessions = sessions
         self.clock = clock
         self.source = source
@@ -78,7 +80,11 @@ class DialerCore:
         self.state_log: StateLog = self.writer
         # Announcements for agents' screens (the control API's event stream sets it).
         self.notify: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
+        self._announced: dict[str, CallState] = {}  # the last state told, per live call
+        # Contact cards of agents' live non-preview calls (inbound callbacks), by agent id.
+        self.cards: dict[int, dict[str, Any]] = {}
         self.runners: dict[int, CampaignRunner] = {}
+        self.inbound = InboundRouter(self, region)  # customers calling campaigns back
         self._ticker: gevent.Greenlet | None = None
         self._first_connect: set[str] = set()
 
@@ -95,6 +101,7 @@ class DialerCore:
             runner.stop()
         if self._ticker is not None:
             self._ticker.kill()
+        self.inbound.stop()
         self.pool.stop()
         self.writer.stop()
 
@@ -128,6 +135,10 @@ class DialerCore:
             agent.handle(event)
             if agent.state is AgentState.OFFLINE:
                 self.agents.remove(agent.agent_id)
+            elif agent.leg_uuid != uid:  # a per-call leg ended
+                self.agents.forget_leg(uid)
+        elif is_inbound_park(event):
+            self.inbound.offer(connection.name, event)
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -138,10 +149,35 @@ class DialerCore:
     def forget(self, call: Call) -> None:
         if self.calls.pop(call.uuid, None) is not None:
             self.pool.closed(call.node)
+        self._announced.pop(call.uuid, None)
+
+    def announce(self, call: Call) -> None:
+        """Tell agents' screens (``call`` events) each new state of a call, once."""
+        if self._announced.get(call.uuid) is call.state:
+            return
+        self._announced[call.uuid] = call.state
+        self.notify("call", {
+            "attempt_id": call.attempt_id or None, "call_uuid": call.uuid,
+            "campaign_id": call.campaign_id, "contact_id": call.contact_id,
+            "agent_id": call.agent_id, "state": call.state.value,
+            "outcome": call.outcome.value if call.outcome else None})
 
     def save(self, call: Call) -> None:
         """Queue the call's state for the next write (see ``WriteBehind``)."""
         self.writer.call_changed(call)
+
+    def start_recording(self, call: Call, tenant_id: int) -> None:
+        """Record the call in stereo to its path (tenant and date), stored on the attempt."""
+        path = recording_path(self.recordings_dir, tenant_id, self.clock.now(),
+                              call.attempt_id, call.uuid)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.pool[call.node].api(start_command(call.uuid, path))
+        except (SwitchError, SwitchUnavailable) as exc:
+            log.warning("call %s: recording did not start: %s", call.uuid, exc)
+            return
+        call.recording_path = str(path)
+        self.save(call)
 
     def kill(self, call: Call, cause: str = "NORMAL_CLEARING") -> None:
         """Hang a call up; if the switch no longer knows it, end it here."""
@@ -157,7 +193,9 @@ class DialerCore:
 
     def login(self, agent_id: int, campaign_id: int | None,
               node: str | None = None) -> AgentSession:
-        """Call the agent's softphone (nailed up); the agent is ready when it answers."""
+        """Call the agent's softphone (nailed up); the agent is ready when it answers.
+        In a campaign with per-call ringing (``Campaign.agent_ringing``) nothing is called
+        now and the agent is ready at once: the phone rings for each customer."""
         existing = self.agents.get(agent_id)
         if existing is not None and existing.state is not AgentState.OFFLINE:
             existing.campaign_id = campaign_id
@@ -167,9 +205,15 @@ class DialerCore:
             if row is None or not row.active:
                 raise LookupError(f"agent {agent_id} does not exist or is not active")
             tenant_id, dial_string = row.tenant_id, row.dial_string
-        connection = self.pool[node] if node else self.pool.choose()
+            campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
+            per_call = campaign is not None and campaign.agent_ringing
         agent = AgentSession(agent_id=agent_id, tenant_id=tenant_id, dial_string=dial_string,
                              clock=self.clock, state_log=self.state_log)
+        if per_call:
+            agent.login_per_call(campaign_id)
+            self.agents.add(agent)
+            return agent
+        connection = self.pool[node] if node else self.pool.choose()
         leg = str(uuidlib.uuid4())
         agent.login(leg, connection.name, campaign_id)
         self.agents.add(agent)
@@ -196,18 +240,21 @@ class DialerCore:
             agent.logout(f"softphone not reached: {body.strip()}")
             self.agents.remove(agent.agent_id)
 
+    def _hang_up_leg(self, node: str, leg: str) -> None:
+        try:
+            self.pool[node].api(f"uuid_kill {leg}")
+        except (SwitchError, SwitchUnavailable):
+            pass  # gone already
+
     def logout(self, agent_id: int) -> None:
         agent = self.agents.get(agent_id)
         if agent is None:
             return
-        leg = agent.leg_uuid
+        leg, node = agent.leg_uuid, agent.node
         agent.logout("logout")
         self.agents.remove(agent_id)
-        if leg and agent.node:
-            try:
-                self.pool[agent.node].api(f"uuid_kill {leg}")
-            except (SwitchError, SwitchUnavailable):
-                pass
+        if leg and node:
+            self._hang_up_leg(node, leg)
 
     # --- reconciliation -------------------------------------------------------------------
 
@@ -228,12 +275,16 @@ class DialerCore:
                 call.end(call.hangup_cause, call.sip_code, outcome=action.outcome)
             else:
                 self._catch_up(connection, call, action.state, adopted)
+        followed = set(self.calls) | {a.leg_uuid for a in self.agents if a.leg_uuid}
+        for leg in reconcile.inbound_legs(connection, followed):
+            self.inbound.take(connection.name, leg.uuid, leg.dialled, leg.caller)
         log.info("switch %s reconciled: %d open attempt(s)", connection.name, len(rows))
 
     def _adopt(self, row: CallAttempt) -> Call:
         """A call this process does not know (it was started by a previous run)."""
-        runner = self.runners.get(row.campaign_id)
-        observer: CallObserver = runner or OrphanObserver(self)
+        inbound = row.direction == INBOUND
+        runner = None if inbound else self.runners.get(row.campaign_id)
+        observer: CallObserver = self.inbound if inbound else runner or OrphanObserver(self)
         call = Call(attempt_id=row.id, uuid=row.call_uuid, node=row.node,
                     campaign_id=row.campaign_id, clock=self.clock, observer=observer,
                     agent_id=row.agent_id, contact_id=row.contact_id,
@@ -242,7 +293,9 @@ class DialerCore:
                     bridged_at=row.bridged_at, recording_path=row.recording_path,
                     result=dict(row.result or {}))
         self.track(call)
-        if runner is not None:
+        if inbound:
+            self.inbound.adopted(call, row)
+        elif runner is not None:
             runner.adopted(call)
         log.info("adopted call %s (attempt %s, %s)", call.uuid, row.id, row.state)
         return call
@@ -302,6 +355,8 @@ class DialerCore:
         agent = self.agents.get(call.agent_id) if call.agent_id else None
         if agent is None or agent.call_uuid != call.uuid:
             return
+        if agent.per_call and agent.leg_uuid and agent.node:  # ringing, or left after the bridge
+            gevent.spawn(self._hang_up_leg, agent.node, agent.leg_uuid)
         if agent.state is AgentState.TALKING:
             agent.wrap_up_s = wrap_up_s
             agent.call_done()
@@ -317,6 +372,10 @@ class OrphanObserver:
 
     def call_changed(self, call: Call) -> None:
         self.core.save(call)
+        self.core.announce(call)
+
+    def call_early_media(self, call: Call) -> None:
+        """Early media of an orphan call is not analysed."""
 
     def call_answered(self, call: Call) -> None:
         call.outcome_override = Outcome.ABANDONED

@@ -7,16 +7,19 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from engine.store.models import CallAttempt, Campaign, Contact, Phone
 from engine.store.final_seq import assign_final_seq
+from engine.store.models import CallAttempt, Campaign, Contact, Phone
 from engine.store.queries import record_reached, strategy_of
 from engine.strategy.retry import after_attempt
 
-from .attempts import FinishHook
+from .attempts import INBOUND, FinishHook
 
 
 def update_phone_and_contact(session: Session, attempt: CallAttempt) -> None:
-    """Count the attempt on its phone and contact; set the phone's next allowed time."""
+    """Count the attempt on its phone and contact; set the phone's next allowed time.
+    A customer's own call (inbound) is not one of our attempts: nothing is counted."""
+    if attempt.direction == INBOUND:
+        return
     ended = attempt.ended_at or attempt.created_at
     contact = session.get(Contact, attempt.contact_id)
     if contact is not None:

@@ -9,6 +9,11 @@ longest-ready agent at once (the customer hears silence meanwhile); with no agen
 progressive callback with an agent reserved is scheduled (``Callback.reason = "abandoned"``).
 A contact abandoned in the last 72 hours is only ever dialed with a ready agent reserved, never
 predictively. Due callbacks go to their reserved agent as in progressive mode.
+
+Dead air runs from the hand-over to the agent queue (the AMD verdict, or the answer without
+AMD) to the bridge and is stored as the attempt's ``dead_air_ms``. On start the runner rebuilds
+the abandon guard and the estimates from the campaign's ended attempts (a restart is not a
+cold start); ``pacing_snapshot()`` gives the last decision for the live view.
 """
 
 from __future__ import annotations
@@ -17,24 +22,33 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import gevent
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from engine.agents import AgentSession, AgentState
 from engine.calls import Call, CallState
 from engine.pacing import (
     AttemptOutcome,
     CallResult,
+    FinishedAttempt,
     GuardState,
+    PacingDecision,
     PacingEstimates,
     PacingSettings,
     PacingSettingsError,
     PacingSnapshot,
     decide_calls,
+    learn,
+    rebuild,
 )
+from engine.pacing.guard import window_start
+from engine.pacing.history import REPLAY_HALF_LIVES
 from engine.store.db import transaction
 from engine.store.models import (
+    OUTBOUND,
+    AttemptState,
     CallAttempt,
     Callback,
     CallbackStatus,
@@ -58,6 +72,7 @@ MESSAGE_LIMIT_S = 15.0  # an abandon message still playing after this is cut off
 DEFAULT_CALLBACK_AFTER_S = 300.0
 # Keys of ``Campaign.pacing`` that the runners read, not the pacing model.
 _RINGING = (CallState.PENDING, CallState.DIALING, CallState.RINGING)
+_NOT_A_PERSON = (Outcome.INVALID_NUMBER, Outcome.NETWORK_FAILURE)  # AMD heard the network
 
 
 def pacing_settings(campaign: Campaign) -> tuple[PacingSettings, str | None, float]:
@@ -88,9 +103,13 @@ class PredictiveRunner(ProgressiveRunner):
     def __init__(self, core: DialerCore, campaign_id: int, *, tick_s: float = 0.05) -> None:
         super().__init__(core, campaign_id, tick_s=tick_s)
         self.pacing, self.abandon_message, callback_after = pacing_settings(self.campaign)
+        from engine.amd.quality import with_production_fp_rate
+
+        self.pacing = with_production_fp_rate(self.pacing, core.sessions, self.campaign)  # AMD
         self.callback_after = timedelta(seconds=callback_after)
-        self.estimates = PacingEstimates.from_settings(self.pacing)
-        self.guard = GuardState()
+        self.estimates, self.guard = self._restore()
+        self._last: tuple[datetime, PacingSnapshot, PacingDecision] | None = None
+        self._handed: dict[str, float] = {}  # live answers handed to the agent queue: when
         self._decided_at = float("-inf")
         self._decided_ready = 0
         self._waiting: dict[str, tuple[Call, float]] = {}  # answered, no agent yet: since
@@ -108,11 +127,36 @@ class PredictiveRunner(ProgressiveRunner):
             return
         self._decided_at, self._decided_ready = mono, len(ready)
         now = self.core.clock.now()
-        decision = decide_calls(self.snapshot(), self.estimates, self.pacing, self.guard, now)
+        snapshot = self.snapshot()
+        decision = decide_calls(snapshot, self.estimates, self.pacing, self.guard, now)
+        self._last = (now, snapshot, decision)
         log.info("campaign %s pacing %s", self.campaign_id,
                  json.dumps(decision.explain, sort_keys=True))
         if decision.calls_to_launch > 0:
             self._launch(decision.calls_to_launch, ready, now)
+
+    def pacing_snapshot(self) -> dict[str, Any] | None:
+        """The last pacing decision as a JSON-able dict (None before the first one)."""
+        if self._last is None:
+            return None
+        at, snapshot, decision = self._last
+        explain = decision.explain
+        return {
+            "at": at.isoformat(),
+            "mode": str(decision.mode),
+            "calls_to_launch": decision.calls_to_launch,
+            "reason": explain["reason"],
+            "agents_ready": len(snapshot.ready_for_s),
+            "agents_busy": len(snapshot.talking_for_s) + len(snapshot.wrapping_for_s),
+            "calls_ringing": len(snapshot.ringing_for_s),
+            "calls_waiting": len(snapshot.waiting_for_s),
+            "answer_rate": explain["estimates"]["human_rate"],
+            "abandon_rate": explain["abandon"]["rate"],
+            "abandon_cap": explain["abandon"]["cap"],
+            "budget": explain["abandon"]["budget"],
+            "dead_air_p95_s": explain["dead_air_p95_s"],
+            "explain": explain,
+        }
 
     def snapshot(self) -> PacingSnapshot:
         """The campaign's agents and the calls that still need an agent from the pool."""
@@ -171,6 +215,9 @@ class PredictiveRunner(ProgressiveRunner):
     # --- answers --------------------------------------------------------------------------
 
     def call_answered(self, call: Call) -> None:
+        # A human now (with AMD on, the gate passes the call on after its verdict): from
+        # here the customer waits for an agent, and dead air counts.
+        self._handed[call.uuid] = self.core.clock.monotonic()
         if call.agent_id is not None:  # a callback with its reserved agent
             super().call_answered(call)
             return
@@ -205,6 +252,19 @@ class PredictiveRunner(ProgressiveRunner):
             self.bridge(call, agent)
         return ready
 
+    def call_bridged(self, call: Call) -> None:
+        self._silence_until_now(call)
+        super().call_bridged(call)
+
+    def _silence_until_now(self, call: Call) -> None:
+        """Set the call's dead air: from its hand-over to the agent queue (the AMD verdict,
+        or the answer when AMD is off) until now, the bridge or the abandon. ``Call`` counts
+        it from the answer, which would blame pacing for the time AMD took."""
+        handed = self._handed.pop(call.uuid, None)
+        if handed is not None:
+            call.dead_air_ms = round((self.core.clock.monotonic() - handed) * 1000)
+            self.core.save(call)
+
     def _stop_waiting(self, call: Call) -> None:
         self._waiting.pop(call.uuid, None)
         timer = self._timers.pop(call.uuid, None)
@@ -221,6 +281,7 @@ class PredictiveRunner(ProgressiveRunner):
         """Abandon as the rules require: the message naming the caller (if set), the attempt
         recorded abandoned, and a progressive callback with an agent reserved."""
         self._stop_waiting(call)
+        self._silence_until_now(call)
         call.outcome_override = Outcome.ABANDONED
         self._schedule_callback(call)
         if self.abandon_message is None:
@@ -268,39 +329,86 @@ class PredictiveRunner(ProgressiveRunner):
 
     def _observe(self, call: Call) -> None:
         """Feed the estimators and the abandon guard with one finished attempt."""
-        if call.originated_at is None or call.ended_at is None:
-            return
-        end = call.answered_at or call.ended_at
-        ring_s = max(0.0, (end - call.originated_at).total_seconds())
-        result, kind = _classify(call)
-        self.estimates = self.estimates.observe_attempt(kind, ring_s)
-        if result is CallResult.MACHINE:
-            self.guard = self.guard.record(call.ended_at, result, self.pacing)
-        elif result is not None:
-            self.guard = self.guard.record(call.ended_at, result, self.pacing,
-                                           answer_to_bridge_s=_silence_s(call))
-        if call.bridged_at is not None:
-            self.estimates = self.estimates.observe_talk(
-                (call.ended_at - call.bridged_at).total_seconds())
-            self.estimates = self.estimates.observe_wrap(self.settings.wrap_up_s)
+        if call.uuid in self._handed:  # the customer hung up while waiting for an agent
+            self._silence_until_now(call)
+        elif (self.amd is not None and call.answered_at is not None
+              and call.dead_air_ms is None and call.outcome is not Outcome.MACHINE):
+            call.dead_air_ms = 0  # hung up before the AMD verdict: never in the agent queue
+            self.core.save(call)
+        finished = finished_attempt(call, _silence_s(call), self.settings.wrap_up_s)
+        if finished is not None:
+            self.estimates, self.guard = learn(self.estimates, self.guard, finished,
+                                               self.pacing)
+
+    def _restore(self) -> tuple[PacingEstimates, GuardState]:
+        """The estimates and the abandon guard learnt from the campaign's ended attempts, so
+        that a restarted engine keeps the abandons of the rule's window and its estimates."""
+        now = self.core.clock.now()
+        columns = (CallAttempt.originated_at, CallAttempt.answered_at, CallAttempt.bridged_at,
+                   CallAttempt.ended_at, CallAttempt.outcome, CallAttempt.dead_air_ms)
+        ended = (CallAttempt.campaign_id == self.campaign_id, CallAttempt.direction == OUTBOUND,
+                 CallAttempt.state == AttemptState.ENDED, CallAttempt.ended_at.is_not(None))
+        since = window_start(now, self.pacing)
+        with self.core.sessions() as session:
+            rows = [*session.execute(select(*columns).where(
+                        *ended, CallAttempt.ended_at >= since)),
+                    *session.execute(select(*columns).where(
+                        *ended, CallAttempt.ended_at < since)
+                        .order_by(CallAttempt.ended_at.desc())
+                        .limit(int(REPLAY_HALF_LIVES * self.pacing.memory_calls)))]
+        finished = [finished_attempt(row, _silence_s(row), self.settings.wrap_up_s)
+                    for row in rows]
+        estimates, guard = rebuild([f for f in finished if f is not None], self.pacing, now)
+        counts = guard.counts(now, self.pacing)
+        log.info("campaign %s: abandon window and estimates restored from %d ended "
+                 "attempt(s): %.0f live answers, %.0f abandoned in the %s window",
+                 self.campaign_id, len(rows), counts.live, counts.abandoned, self.pacing.rule)
+        return estimates, guard
 
 
-def _classify(call: Call) -> tuple[CallResult | None, AttemptOutcome]:
-    """How the guard and the estimators see a finished call. A customer who hung up while
-    waiting for an agent counts as abandoned (the cautious reading of the rule)."""
-    if call.outcome is Outcome.MACHINE:
+class EndedAttempt(Protocol):
+    """What pacing reads of an ended attempt: a live ``Call`` or a stored ``CallAttempt``."""
+
+    originated_at: datetime | None
+    answered_at: datetime | None
+    bridged_at: datetime | None
+    ended_at: datetime | None
+    outcome: Outcome | None
+
+
+def finished_attempt(attempt: EndedAttempt, silence_s: float | None,
+                     wrap_s: float) -> FinishedAttempt | None:
+    """How pacing sees an ended attempt (None: it was never dialed). ``silence_s``: its dead
+    air, from the hand-over to the agent queue; a live answer without it counts the time from
+    the answer to the hangup, the cautious reading."""
+    if attempt.originated_at is None or attempt.ended_at is None:
+        return None
+    end = attempt.answered_at or attempt.ended_at
+    ring_s = max(0.0, (end - attempt.originated_at).total_seconds())
+    result, kind = _classify(attempt)
+    if result in (CallResult.SERVED, CallResult.ABANDONED) and silence_s is None:
+        silence_s = max(0.0, (attempt.ended_at - end).total_seconds())
+    talk_s = (None if attempt.bridged_at is None
+              else (attempt.ended_at - attempt.bridged_at).total_seconds())
+    return FinishedAttempt(
+        attempt.ended_at, kind, ring_s, result,
+        silence_s=silence_s if result not in (None, CallResult.MACHINE) else None,
+        talk_s=talk_s, wrap_s=None if talk_s is None else wrap_s)
+
+
+def _classify(attempt: EndedAttempt) -> tuple[CallResult | None, AttemptOutcome]:
+    """How the guard and the estimators see an ended attempt. A customer who hung up while
+    waiting for an agent counts as abandoned (the cautious reading of the rule); a network
+    announcement that AMD recognised is no answer."""
+    if attempt.outcome is Outcome.MACHINE:
         return CallResult.MACHINE, AttemptOutcome.MACHINE
-    if call.answered_at is None:
+    if attempt.answered_at is None or attempt.outcome in _NOT_A_PERSON:
         return None, AttemptOutcome.NO_ANSWER
-    if call.bridged_at is not None:
+    if attempt.bridged_at is not None:
         return CallResult.SERVED, AttemptOutcome.HUMAN
     return CallResult.ABANDONED, AttemptOutcome.HUMAN
 
 
-def _silence_s(call: Call) -> float:
-    """Answer to bridge (dead air), or answer to hangup for a customer no agent reached."""
-    if call.dead_air_ms is not None:
-        return call.dead_air_ms / 1000
-    if call.answered_at is None or call.ended_at is None:
-        return 0.0
-    return max(0.0, (call.ended_at - call.answered_at).total_seconds())
+def _silence_s(attempt: Call | Row[Any]) -> float | None:
+    """The dead air of an ended call or stored attempt (see ``_silence_until_now``)."""
+    return None if attempt.dead_air_ms is None else attempt.dead_air_ms / 1000

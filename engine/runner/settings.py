@@ -14,6 +14,8 @@ MIN_RING_TIMEOUT_S = 15
 RUNNER_PACING_KEYS = frozenset({
     "ring_timeout_s", "wrap_up_s", "max_cps", "max_channels", "preview_timeout_s",
     "preview_timeout_action", "abandon_message", "abandon_callback_after_s",
+    "inbound_wait_s", "inbound_message", "inbound_callback_after_s", "inbound_voicemail_s",
+    "agent_ring_timeout_s",
 })
 
 
@@ -39,6 +41,11 @@ class RunSettings:
     ivr_messages: tuple[str, ...] = ()
     ivr_menu: Mapping[str, str] | None = None  # digit -> "agent" / "dnc"
     ivr_digit_timeout_s: float = 5.0
+    inbound_wait_s: float = 30.0  # a caller waits this long for a ready agent
+    inbound_message: str | None = None  # played to a caller no agent took, then hung up
+    inbound_callback_after_s: float = 60.0  # the callback promised to that caller
+    inbound_voicemail_s: float = 0.0  # then their message is recorded this long (0: none)
+    agent_ring_timeout_s: int = 15  # per-call ringing: how long an agent's phone rings
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> RunSettings:
@@ -66,6 +73,10 @@ class RunSettings:
         messages = ivr.get("messages", [])
         if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
             raise CampaignConfigError(f"{where} ivr.messages must be a list of file paths")
+        message = pacing.get("inbound_message")
+        if message is not None and not playable(message):
+            raise CampaignConfigError(f"{where} pacing.inbound_message must be a file path "
+                                      "without spaces or ')'")
         return cls(
             ring_timeout_s=int(ring),
             wrap_up_s=_number(pacing, "wrap_up_s", 10, f"{where} pacing"),
@@ -78,7 +89,19 @@ class RunSettings:
             ivr_messages=tuple(messages),
             ivr_menu={str(d): a for d, a in menu.items()} if menu else None,
             ivr_digit_timeout_s=_number(ivr, "digit_timeout_s", 5, f"{where} ivr"),
+            inbound_wait_s=_number(pacing, "inbound_wait_s", 30, f"{where} pacing"),
+            inbound_message=message,
+            inbound_callback_after_s=_number(pacing, "inbound_callback_after_s", 60,
+                                             f"{where} pacing"),
+            inbound_voicemail_s=_number(pacing, "inbound_voicemail_s", 0, f"{where} pacing"),
+            agent_ring_timeout_s=max(1, int(_number(pacing, "agent_ring_timeout_s", 15,
+                                                    f"{where} pacing"))),
         )
+
+
+def playable(path: object) -> bool:
+    """A file path an inline ``playback::`` can take (FreeSWITCH ends it at a space or ')')."""
+    return isinstance(path, str) and bool(path) and not any(ch in path for ch in " )\n")
 
 
 def _number(values: Mapping[str, Any], key: str, default: float, where: str) -> float:

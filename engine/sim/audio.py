@@ -16,6 +16,11 @@ RATE = 8000
 log = logging.getLogger(__name__)
 
 HELLO_TEXT = {"ru": "Алло?", "en": "Hello?"}
+ANNOUNCEMENT_TEXT = {
+    "ru": "Неправильно набран номер или такого номера не существует.",
+    "en": "The number you have dialled is not in service. Please check the number and try again.",
+}
+SIT_TONES = ((913.8, 0.274), (1370.6, 0.274), (1776.7, 0.380))  # ITU-T E.180 vacant code
 MACHINE_TEXT = {
     "ru": "Здравствуйте. Вы позвонили на автоответчик. Оставьте, пожалуйста, сообщение после сигнала.",
     "en": "Hello, you have reached the voicemail of this number. Please leave a message after the tone.",
@@ -109,6 +114,12 @@ class ClipLibrary:
         if not beep:
             return greeting
         return np.concatenate([greeting, np.zeros(RATE // 2, np.int16), tone(0.6)])
+
+    def announcement(self) -> np.ndarray:
+        """The network's early-media announcement: SIT tones, then the recorded words."""
+        text = ANNOUNCEMENT_TEXT.get(self.language, ANNOUNCEMENT_TEXT["en"])
+        sit = np.concatenate([tone(seconds, hz) for hz, seconds in SIT_TONES])
+        return np.concatenate([sit, np.zeros(RATE // 10, np.int16), self._tts(text, self.language, 3.0, 3)])
 
     def talk(self, turn: int, pitch_hz: float) -> np.ndarray:
         """One conversational turn (2-4 s of voice), cycled from a few cached variants."""

@@ -72,6 +72,7 @@ class Channel:
         self.user = user
         self.host = host
         self.phase = Phase.DOWN
+        self.direction = "outbound"  # "inbound": a call into the switch (engine/sim/inbound.py)
         self.state, self.state_number, self.call_state = "CS_NONE", 1, "DOWN"
         self.answer_state = "ringing"
         self.hit_dialplan = False
@@ -133,8 +134,9 @@ class Channel:
 
     # ---- set-up ----------------------------------------------------------------------
     def start(self, session_id: int) -> None:
-        """CHANNEL_OUTGOING then CHANNEL_CREATE."""
-        self.fire("CHANNEL_OUTGOING")
+        """CHANNEL_OUTGOING (an originated leg) then CHANNEL_CREATE."""
+        if self.direction == "outbound":
+            self.fire("CHANNEL_OUTGOING")
         self.set_vars(fsvars.create_vars(self.uuid, self.name, self.user, self.host, session_id,
                                          self.media_port, self._custom_vars))
         self.state, self.state_number = "CS_INIT", 2
@@ -408,8 +410,10 @@ class Channel:
 
     # ---- recording ----------------------------------------------------------------------
     def start_recording(self, path: str, limit_seconds: int) -> None:
-        """`uuid_record start`: a real-time writer of the leg's audio, then RECORD_START."""
-        self._require(Phase.ANSWERED, Phase.BRIDGED)
+        """`uuid_record start`: a real-time writer of the leg's audio, then RECORD_START.
+        A ringing leg can be recorded once it has early media (183 with SDP)."""
+        if not (self.phase is Phase.RINGING and self.call_state == "EARLY"):
+            self._require(Phase.ANSWERED, Phase.BRIDGED)
         self.recorders[path] = self.switch.start_recorder(self, path, limit_seconds)
         self.fire("RECORD_START", [("Record-File-Path", path)])
 

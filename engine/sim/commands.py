@@ -252,7 +252,7 @@ def _row(switch: Switch, channel: Channel) -> dict[str, str]:
     p = channel.profile
     row = dict.fromkeys(SHOW_COLUMNS, "")
     row.update({
-        "uuid": channel.uuid, "direction": "outbound", "created": created.strftime("%Y-%m-%d %H:%M:%S"),
+        "uuid": channel.uuid, "direction": channel.direction, "created": created.strftime("%Y-%m-%d %H:%M:%S"),
         "created_epoch": str(created_us // 1_000_000), "name": channel.name, "state": channel.state,
         "cid_name": p.caller_id_name or "Outbound Call", "cid_num": p.caller_id_number, "dest": channel.user,
         "application": app, "application_data": app_data, "context": "default",

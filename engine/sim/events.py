@@ -145,7 +145,8 @@ class EventFactory:
 def profile_headers(prefix: str, channel: Channel, with_index: bool) -> list[tuple[str, str]]:
     """The caller-profile block (`Caller-*` or `Other-Leg-*`)."""
     p = channel.profile
-    out = [(f"{prefix}-Direction", "outbound"), (f"{prefix}-Logical-Direction", p.logical_direction)]
+    out = [(f"{prefix}-Direction", channel.direction),
+           (f"{prefix}-Logical-Direction", p.logical_direction)]
     if p.caller_id_name is not None:
         out.append((f"{prefix}-Caller-ID-Name", p.caller_id_name))
     out += [(f"{prefix}-Caller-ID-Number", p.caller_id_number),
@@ -173,8 +174,8 @@ def channel_headers(channel: Channel) -> list[tuple[str, str]]:
     out = [
         ("Channel-State", channel.state), ("Channel-Call-State", channel.call_state),
         ("Channel-State-Number", str(channel.state_number)), ("Channel-Name", channel.name),
-        ("Unique-ID", channel.uuid), ("Call-Direction", "outbound"),
-        ("Presence-Call-Direction", "outbound"),
+        ("Unique-ID", channel.uuid), ("Call-Direction", channel.direction),
+        ("Presence-Call-Direction", channel.direction),
         ("Channel-HIT-Dialplan", "true" if channel.hit_dialplan else "false"),
         ("Channel-Call-UUID", channel.call_uuid), ("Answer-State", channel.answer_state),
     ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import gevent
 
 from engine.sim import callee
+from engine.sim.audio import RATE
 from engine.sim.channel import Channel, Phase
 from engine.sim.dialstring import OriginateRequest, parse_dialstring
 from engine.sim.scenario import Agent, CallPlan
@@ -75,9 +76,14 @@ class Origination:
         if plan.outcome in ("busy", "unallocated", "network_failure"):
             channel.hangup(REFUSALS[plan.outcome], refused=True, after_complete=self.fail(REFUSALS[plan.outcome]))
             return
-        channel.ring(plan.early_media)
+        announcing = plan.outcome == "announcement"
+        channel.ring(plan.early_media or announcing)
+        if announcing:  # repeated until the originate times out, as networks do
+            clip = switch.media.library.announcement()
+            for repeat in range(int(req.timeout * RATE / len(clip)) + 1):
+                channel.media.say(clip, 0.1 + repeat * (len(clip) / RATE + 1.0))
         remaining = req.timeout - (switch.clock.monotonic() - started)
-        if plan.outcome == "no_answer" or plan.ring_seconds >= remaining:
+        if plan.outcome in ("no_answer", "announcement") or plan.ring_seconds >= remaining:
             gevent.sleep(max(0.0, remaining))
             channel.hangup("NO_ANSWER", cancelled=True, after_hangup=self.fail("NO_ANSWER"))
             return

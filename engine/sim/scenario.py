@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
+# "announcement": rings with early media playing SIT tones and "not in service" until the timeout.
 OUTCOMES = ("human", "machine", "machine_beep", "busy", "no_answer", "rejected", "unallocated",
-            "network_failure")
+            "network_failure", "announcement")
 DISTRIBUTIONS = {"fixed": ("value",), "uniform": ("min", "max"), "normal": ("mean", "sd"),
                  "lognormal": ("median", "sigma"), "exponential": ("mean",)}
 
@@ -110,6 +111,17 @@ class CallPlan:
 
 
 @dataclass(frozen=True)
+class IncomingCall:
+    """A customer calling into the switch (a callback to a campaign's number)."""
+
+    caller: str
+    dialled: str
+    patience_seconds: float = 30.0  # waiting parked before hanging up
+    talk_seconds: float = 2.0  # once bridged
+    at: float = 0.0  # seconds after the simulator starts (scenario key `inbound`)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """The world. `plan()` draws a number's fate from a generator seeded per (seed, number, attempt)."""
 
@@ -121,6 +133,7 @@ class Scenario:
     rules: tuple[Rule, ...] = ()
     agents: dict[str, Agent] = field(default_factory=dict)
     gateways: tuple[str, ...] = ("carrier",)
+    inbound: tuple[IncomingCall, ...] = ()
 
     def behaviour_for(self, number: str) -> Behaviour:
         for rule in self.rules:
@@ -272,6 +285,23 @@ class _Reader:
                 raise self.fail(f"{path}.match", f"bad regular expression: {exc}") from exc
         return Rule(source, pattern, self.behaviour(value, path, base))
 
+    def inbound(self, value: Any, path: str, scale: float) -> tuple[IncomingCall, ...]:
+        if not isinstance(value, list):
+            raise self.fail(path, "expected a list of inbound calls")
+        calls = []
+        for i, item in enumerate(value):
+            where = f"{path}[{i}]"
+            raw = self.mapping(item, where, {"at", "from", "to", "patience", "talk"})
+            for key in ("from", "to"):
+                if not isinstance(raw.get(key), str) or not raw[key].strip():
+                    raise self.fail(f"{where}.{key}", "a phone number (text) is required")
+            calls.append(IncomingCall(
+                caller=raw["from"], dialled=raw["to"],
+                patience_seconds=self.number(raw.get("patience", 30), f"{where}.patience") * scale,
+                talk_seconds=self.number(raw.get("talk", 2), f"{where}.talk") * scale,
+                at=self.number(raw.get("at", 0), f"{where}.at") * scale))
+        return tuple(calls)
+
     def agents(self, value: Any, path: str) -> dict[str, Agent]:
         if not isinstance(value, list):
             raise self.fail(path, "expected a list of agents")
@@ -306,7 +336,7 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate a raw mapping into a Scenario; keys not given fall back to the default world."""
     reader = _Reader(source)
     raw = reader.mapping(data, "$", {"name", "seed", "time_scale", "language", "gateways", "defaults",
-                                     "rules", "agents"})
+                                     "rules", "agents", "inbound"})
     defaults = {**DEFAULT_WORLD["defaults"], **reader.mapping(raw.get("defaults", {}), "defaults",
                                                               set(DEFAULT_WORLD["defaults"]) | {"human_clip", "machine_clip"})}
     default = reader.behaviour(defaults, "defaults", None)
@@ -319,13 +349,15 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     gateways = raw.get("gateways", DEFAULT_WORLD["gateways"])
     if not isinstance(gateways, list) or not all(isinstance(g, str) for g in gateways):
         raise reader.fail("gateways", "expected a list of gateway names")
+    time_scale = reader.number(raw.get("time_scale", 1.0), "time_scale", 1e-4, 1000)
     return Scenario(
         name=str(raw.get("name", Path(source).stem)), seed=seed,
-        time_scale=reader.number(raw.get("time_scale", 1.0), "time_scale", 1e-4, 1000),
+        time_scale=time_scale,
         language=str(raw.get("language", "ru")), default=default,
         rules=tuple(reader.rule(r, f"rules[{i}]", default) for i, r in enumerate(rules_raw)),
         agents=reader.agents(raw.get("agents", DEFAULT_WORLD["agents"]), "agents"),
         gateways=tuple(gateways),
+        inbound=reader.inbound(raw.get("inbound", []), "inbound", time_scale),
     )
 
 

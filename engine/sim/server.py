@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import gevent
 from gevent.server import StreamServer
 
 from engine.clock import Clock, SystemClock
-from engine.sim.scenario import Scenario, default_scenario
+from engine.sim.channel import Channel
+from engine.sim.inbound import call_in
+from engine.sim.scenario import IncomingCall, Scenario, default_scenario
 from engine.sim.session import MAX_MISSED, MAX_QUEUE_LEN, EslSession
 from engine.sim.switch import Switch
 
@@ -36,6 +39,7 @@ class SwitchSimulator:
                              heartbeat_seconds=heartbeat_seconds)
         self.sessions: set[EslSession] = set()
         self._server = StreamServer((host, port), self._handle)
+        self._scheduled: list[gevent.Greenlet] = []  # the scenario's inbound calls
 
     @property
     def address(self) -> tuple[str, int]:
@@ -45,12 +49,19 @@ class SwitchSimulator:
     def start(self) -> SwitchSimulator:
         self.switch.media.library.warm_up()
         self._server.start()
+        self._scheduled = [gevent.spawn_later(call.at, call_in, self.switch, call)
+                           for call in self.scenario.inbound]
         log.info("switch simulator listening on %s:%d", *self.address)
         return self
+
+    def call_in(self, call: IncomingCall) -> Channel:
+        """A customer calls into the switch now (see ``engine.sim.inbound``)."""
+        return call_in(self.switch, call)
 
     def stop(self) -> None:
         """Stop listening, drop every client, hang up every call."""
         self._server.stop(timeout=1)
+        gevent.killall(self._scheduled, block=False)
         for session in list(self.sessions):
             session.close()
         self.switch.close()

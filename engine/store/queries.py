@@ -29,6 +29,7 @@ from engine.strategy.facts import (
 )
 
 from .models import (
+    INBOUND,
     CallAttempt,
     Callback,
     CallbackStatus,
@@ -123,7 +124,8 @@ _PHONE_ROWS = select(
 _HISTORY = select(
     _attempts.c.number, _attempts.c.created_at, _attempts.c.outcome, _attempts.c.ended_at,
     _attempts.c.campaign_id, _attempts.c.contact_id, _attempts.c.tenant_id).where(
-    _attempts.c.number.in_(_ids("numbers")), _attempts.c.created_at >= bindparam("since"))
+    _attempts.c.number.in_(_ids("numbers")), _attempts.c.created_at >= bindparam("since"),
+    _attempts.c.direction != INBOUND)  # the customer's own calls are no calls made to them
 _DNC = select(_dnc.c.number).where(
     _dnc.c.number.in_(_ids("numbers")),
     or_(_dnc.c.tenant_id == bindparam("tenant"), _dnc.c.tenant_id.is_(None)),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from engine.store.models import AttemptState, Outcome
 
@@ -19,6 +20,7 @@ from .connection import SwitchConnection, SwitchError
 from .originate import VAR_AGENT, VAR_CAMPAIGN, VAR_NODE
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Channel call states (``callstate`` in show channels) -> the attempt state they prove.
 _CALLSTATE_PROVES = {
@@ -116,20 +118,56 @@ def _var(connection: SwitchConnection, uuid: str, name: str) -> str | None:
     return None if value in ("", "_undef_") else value
 
 
-def agent_legs(connection: SwitchConnection, node_id: str, known: Iterable[str]) -> list[AgentLeg]:
-    """Agent legs tagged with this engine node that the engine does not know (a restart)."""
+def _strangers(connection: SwitchConnection, known: Iterable[str],
+               read: Callable[[str], T | None]) -> list[T]:
+    """``read`` of every live channel the engine does not know, where it finds something
+    (a channel that went away meanwhile is skipped)."""
     known = set(known)
-    legs = []
+    found = []
     for uuid in live_channels(connection):
         if uuid in known:
             continue
         try:
-            agent = _var(connection, uuid, VAR_AGENT)
-            if agent is None or not agent.isdigit() or _var(connection, uuid, VAR_NODE) != node_id:
-                continue
-            campaign = _var(connection, uuid, VAR_CAMPAIGN)
-        except SwitchError:  # the channel went away meanwhile
+            item = read(uuid)
+        except SwitchError:
             continue
-        legs.append(AgentLeg(uuid, int(agent),
-                             int(campaign) if campaign and campaign.isdigit() else None))
-    return legs
+        if item is not None:
+            found.append(item)
+    return found
+
+
+def agent_legs(connection: SwitchConnection, node_id: str, known: Iterable[str]) -> list[AgentLeg]:
+    """Agent legs tagged with this engine node that the engine does not know (a restart)."""
+    def read(uuid: str) -> AgentLeg | None:
+        agent = _var(connection, uuid, VAR_AGENT)
+        if agent is None or not agent.isdigit() or _var(connection, uuid, VAR_NODE) != node_id:
+            return None
+        campaign = _var(connection, uuid, VAR_CAMPAIGN)
+        return AgentLeg(uuid, int(agent), int(campaign) if campaign and campaign.isdigit() else None)
+
+    return _strangers(connection, known, read)
+
+
+@dataclass(frozen=True)
+class InboundLeg:
+    """A customer's call parked by the inbound dialplan, waiting for the engine."""
+
+    uuid: str
+    dialled: str  # the campaign number the customer dialled
+    caller: str  # the customer's number
+
+
+INBOUND_VAR = "dialer_inbound"
+
+
+def inbound_legs(connection: SwitchConnection, known: Iterable[str]) -> list[InboundLeg]:
+    """Parked inbound calls the engine does not follow (their CHANNEL_PARK came while it
+    was away): to be routed, never killed. Legs already bridged are left alone."""
+    def read(uuid: str) -> InboundLeg | None:
+        if _var(connection, uuid, INBOUND_VAR) != "true" \
+                or _var(connection, uuid, "bridge_uuid") is not None:
+            return None
+        return InboundLeg(uuid, _var(connection, uuid, "dialer_campaign_number") or "",
+                          _var(connection, uuid, "dialer_caller_number") or "")
+
+    return _strangers(connection, known, read)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:12:41.904454
+Create Date: 2026-11-23 17:27:23.002590
 """
 
 from __future__ import annotations
@@ -30,6 +30,17 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_export_cursors'))
     )
+    op.create_table('login_failures',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('scope', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('failed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failures'))
+    )
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.create_index('ix_login_failures_failed_at', ['failed_at'], unique=False)
+        batch_op.create_index('ix_login_failures_scope_key_failed', ['scope', 'key', 'failed_at'], unique=False)
+
     op.create_table('numbering_ranges',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
@@ -64,6 +75,7 @@ def upgrade() -> None:
     sa.Column('gateway', sa.String(length=255), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('advertising', sa.Boolean(), nullable=False),
+    sa.Column('agent_ringing', sa.Boolean(), nullable=False),
     sa.Column('strategy', sa.JSON(), nullable=False),
     sa.Column('pacing', sa.JSON(), nullable=False),
     sa.Column('amd', sa.JSON(), nullable=False),
@@ -269,6 +281,7 @@ def upgrade() -> None:
     sa.Column('agent_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('callback_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('mode', sa.String(length=16), nullable=False),
+    sa.Column('direction', sa.String(length=8), server_default='outbound', nullable=False),
     sa.Column('node', sa.String(length=64), nullable=False),
     sa.Column('call_uuid', sa.String(length=36), nullable=False),
     sa.Column('state', sa.Enum('pending', 'dialing', 'answered', 'bridged', 'ended', name='attemptstate', native_enum=False, length=24), nullable=False),
@@ -305,6 +318,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_call_attempts_number_created', ['number', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_attempts_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_attempts_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('amd_reviews',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('attempt_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amd_reason', sa.String(length=80), nullable=False),
+    sa.Column('audio_path', sa.String(length=500), nullable=False),
+    sa.Column('label', sa.String(length=16), nullable=True),
+    sa.Column('reviewer', sa.String(length=80), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('labelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['attempt_id'], ['call_attempts.id'], name=op.f('fk_amd_reviews_attempt_id_call_attempts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_amd_reviews_campaign_id_campaigns')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_amd_reviews')),
+    sa.UniqueConstraint('attempt_id', name=op.f('uq_amd_reviews_attempt_id'))
+    )
+    with op.batch_alter_table('amd_reviews', schema=None) as batch_op:
+        batch_op.create_index('ix_amd_reviews_campaign_created', ['campaign_id', 'created_at'], unique=False)
 
     op.create_table('contact_blocks',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -354,6 +385,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_contact_blocks_number_until')
 
     op.drop_table('contact_blocks')
+    with op.batch_alter_table('amd_reviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_amd_reviews_campaign_created')
+
+    op.drop_table('amd_reviews')
     with op.batch_alter_table('call_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_call_attempts_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_call_attempts_state'))
@@ -419,6 +454,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_numbering_ranges_source')
 
     op.drop_table('numbering_ranges')
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_failures_scope_key_failed')
+        batch_op.drop_index('ix_login_failures_failed_at')
+
+    op.drop_table('login_failures')
     op.drop_table('export_cursors')
     op.drop_table('counters')
     # ### end Alembic commands ###

@@ -5,21 +5,22 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import gevent
 import pytest
-
-from engine.config import SwitchNode
-from engine.sim.scenario import scenario_from_dict
-from engine.sim.server import SwitchSimulator
 from sqlalchemy import select
 
 from engine.agents import AgentState
-from engine.store.models import CallAttempt, CampaignStatus, DialMode
-from engine.store.queries import next_dialable
+from engine.config import SwitchNode
 from engine.runner.core import DialerCore
 from engine.runner.finish import default_hooks
+from engine.runner.progressive import ProgressiveRunner
+from engine.sim.scenario import scenario_from_dict
+from engine.sim.server import SwitchSimulator
+from engine.store.models import CallAttempt, CampaignStatus, DialMode
+from engine.store.queries import next_dialable
 
 # Number prefix -> what the simulated callee does (deterministic, fast).
 FAST = {"post_dial_delay": 0.05, "ring": 0.3, "early_media": 0.0}
@@ -78,11 +79,18 @@ def sim_node(sim: SwitchSimulator) -> SwitchNode:
     return SwitchNode("sim", host, port, sim.password)
 
 
+def new_core(simulator: SwitchSimulator, sessions: Any, clock: Any,
+             recordings_dir: Path) -> DialerCore:
+    """A core on the simulator as the tests run it (not started): a restart test makes a
+    second one on the same database."""
+    return DialerCore(nodes=[sim_node(simulator)], sessions=sessions, clock=clock,
+                      source=next_dialable, recordings_dir=recordings_dir,
+                      finish_hooks=default_hooks(90), tick_s=0.02)
+
+
 @pytest.fixture
 def core(simulator, sessionmaker_, running_clock, tmp_path) -> Iterator[DialerCore]:  # type: ignore[no-untyped-def]
-    core = DialerCore(nodes=[sim_node(simulator)], sessions=sessionmaker_, clock=running_clock,
-                      source=next_dialable, recordings_dir=tmp_path / "rec",
-                      finish_hooks=default_hooks(90), tick_s=0.02)
+    core = new_core(simulator, sessionmaker_, running_clock, tmp_path / "rec")
     core.start()
     assert core.pool.wait_up(5)
     yield core
@@ -124,3 +132,28 @@ def login_ready(core: DialerCore, agents, campaign_id: int) -> None:  # type: ig
         core.login(agent.id, campaign_id)
     wait_for(lambda: all(core.agents.get(a.id).state is AgentState.READY for a in agents), 5,
              "agents ready")
+
+
+def drain(queue) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    """Everything an event-hub subscriber has received so far, oldest first."""
+    out = []
+    while not queue.empty():
+        out.append(queue.get_nowait())
+    return out
+
+
+def run_until(core: DialerCore, campaign_id: int, done, timeout: float, what: str,  # type: ignore[no-untyped-def]
+              runner_class: Any = None) -> None:
+    """Run the campaign (progressive unless ``runner_class``) until ``done()``; the runner
+    is stopped either way."""
+    runner = (runner_class or ProgressiveRunner)(core, campaign_id, tick_s=0.02)
+    runner.start()
+    try:
+        wait_for(done, timeout, what)
+    finally:
+        runner.stop()
+
+
+def first_call_ended(sessionmaker_):  # type: ignore[no-untyped-def]
+    """A predicate: the first attempt exists and has ended."""
+    return lambda: bool(attempts(sessionmaker_)) and attempts(sessionmaker_)[0].ended_at is not None

@@ -72,3 +72,24 @@ def test_errors_are_shown(api_env: dict[str, str]) -> None:
     assert bad.exit_code == 2 and "must be NAME=VALUE" in bad.output
     no_token = CliRunner().invoke(main, ["agent", "ready", "3"], env={"DIALER_API_TOKEN": ""})
     assert no_token.exit_code == 1 and "api_token is not set" in no_token.output
+
+
+def test_call_list_and_consent_commands(api_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    called = runner.invoke(main, ["agent", "call", "3", "55", "--phone", "8"], env=api_env)
+    assert called.exit_code == 0, called.output
+    runner.invoke(main, ["agent", "call", "3", "56"], env=api_env)
+    runner.invoke(main, ["agent", "disposition", "42", "--status", "interested", "--consent"],
+                  env=api_env)
+    runner.invoke(main, ["agent", "disposition", "43", "--status", "refused", "--no-consent"],
+                  env=api_env)
+    assert [(method, path, body) for method, path, _, body in Recorder.seen] == [
+        ("POST", "/agents/3/call", {"contact_id": 55, "phone_id": 8}),
+        ("POST", "/agents/3/call", {"contact_id": 56, "phone_id": None}),
+        ("POST", "/attempts/42/disposition", {"status": "interested", "result": {},
+                                              "callback_at": None, "agent_id": None,
+                                              "consent": True}),
+        ("POST", "/attempts/43/disposition", {"status": "refused", "result": {},
+                                              "callback_at": None, "agent_id": None,
+                                              "consent": False}),
+    ]

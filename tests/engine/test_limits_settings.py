@@ -80,3 +80,30 @@ def test_gateway_limits_from_settings(clock: ManualClock) -> None:
         gateway_limits({"x": {"rate": 1}}, clock.monotonic)
     with pytest.raises(ValueError, match=r"gateway_limits.'y': calls per second must be positive"):
         gateway_limits({"y": {"cps": 0}}, clock.monotonic)
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"pacing": {"inbound_message": "/srv/sorry it is late.wav"}},
+     r"campaign 5 \(c\) pacing.inbound_message must be a file path without spaces"),
+    ({"pacing": {"inbound_message": 7}}, r"pacing.inbound_message must be a file path"),
+    ({"pacing": {"inbound_wait_s": -1}}, r"pacing.inbound_wait_s must be a non-negative number"),
+    ({"pacing": {"inbound_voicemail_s": "long"}},
+     r"pacing.inbound_voicemail_s must be a non-negative number"),
+    ({"pacing": {"agent_ring_timeout_s": True}},
+     r"pacing.agent_ring_timeout_s must be a non-negative number"),
+])
+def test_bad_inbound_and_ringing_settings(kw: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(CampaignConfigError, match=message):
+        RunSettings.from_campaign(campaign(**kw))
+
+
+def test_inbound_and_ringing_settings() -> None:
+    settings = RunSettings.from_campaign(campaign(pacing={
+        "inbound_wait_s": 12, "inbound_message": "/srv/sorry.wav", "inbound_voicemail_s": 60,
+        "inbound_callback_after_s": 0, "agent_ring_timeout_s": 20.7}))
+    assert (settings.inbound_wait_s, settings.inbound_message, settings.inbound_voicemail_s,
+            settings.inbound_callback_after_s, settings.agent_ring_timeout_s) == (
+        12, "/srv/sorry.wav", 60, 0, 20)
+    defaults = RunSettings.from_campaign(campaign())
+    assert (defaults.inbound_wait_s, defaults.inbound_message, defaults.inbound_voicemail_s,
+            defaults.agent_ring_timeout_s) == (30, None, 0, 15)

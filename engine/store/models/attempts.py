@@ -35,6 +35,10 @@ class Outcome(enum.StrEnum):
     LOST = "lost"  # reconciliation found no trace of the channel
 
 
+OUTBOUND = "outbound"  # CallAttempt.direction: the dialer called
+INBOUND = "inbound"  # the customer called a campaign's number back
+
+
 class CallAttempt(Base):
     __tablename__ = "call_attempts"
     __table_args__ = (
@@ -51,6 +55,7 @@ class CallAttempt(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
     mode: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8), default=OUTBOUND, server_default=OUTBOUND)
     node: Mapped[str] = mapped_column(String(64), default="")  # switch node name
     call_uuid: Mapped[str] = mapped_column(String(36), unique=True)  # origination_uuid
     state: Mapped[AttemptState] = mapped_column(

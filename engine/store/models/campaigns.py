@@ -45,6 +45,8 @@ class Campaign(Base):
     gateway: Mapped[str] = mapped_column(String(255), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
     advertising: Mapped[bool] = mapped_column(default=False)
+    # Agents' phones ring for each answered customer instead of a nailed-up leg per login.
+    agent_ringing: Mapped[bool] = mapped_column(default=False)
     # Strategy (phone order, retries, windows, caps) as engine.strategy reads it.
     strategy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Pacing settings (abandon cap, ring timeout, wrap-up, ...) as engine.pacing reads them.
