@@ -2,9 +2,11 @@
 
 * occupancy: (talk + wrap-up time) / logged-in time, over all agents and the whole run
   (talk starts at the bridge; logged-in time is agents x run length, cold start included);
+  ``occupancy_steady``: the same after the warm-up hour (None for runs no longer than it);
 * idle: ready time per agent-hour, in seconds (logged-in time neither talking nor wrapping up);
 * contacts per agent-hour: live answers bridged to an agent, per logged-in agent-hour;
-* list throughput: dial attempts finished per hour (records worked);
+* list throughput: dial attempts finished per hour (records worked); ``_steady`` after the
+  warm-up hour;
 * abandon rate as the rule counts it: abandoned / live answered. ``abandon_max_running`` is the
   maximum, over every moment of the run, of the rate since the window opened (the run lies in
   one calendar day and well inside 30 days, so this is what the regulator's window shows at
@@ -28,9 +30,11 @@ class RunMetrics:
     dialer: str
     scenario: Scenario
     occupancy: float
+    occupancy_steady: float | None
     idle_s_per_agent_hour: float
     contacts_per_agent_hour: float
     attempts_per_hour: float
+    attempts_per_hour_steady: float | None
     live: int
     abandoned: int
     abandon_rate: float
@@ -49,13 +53,19 @@ class RunMetrics:
         live = np.asarray(tally.live_times)
         abandons = np.asarray(tally.abandon_times)
         served = len(live) - len(abandons)
+        steady_h = sc.hours - sc.warmup_h
+        warm = tally.busy_s_at_warmup
         return cls(
             dialer=dialer,
             scenario=sc,
             occupancy=occupancy,
+            occupancy_steady=None if warm is None
+            else (tally.busy_s - warm) / (sc.agents * steady_h * HOUR),
             idle_s_per_agent_hour=(1.0 - occupancy) * HOUR,
             contacts_per_agent_hour=served / agent_hours,
             attempts_per_hour=tally.attempts / sc.hours,
+            attempts_per_hour_steady=None if warm is None
+            else (tally.attempts - tally.attempts_at_warmup) / steady_h,
             live=len(live),
             abandoned=len(abandons),
             abandon_rate=len(abandons) / len(live) if len(live) else 0.0,

@@ -25,17 +25,32 @@ def throughput_ratio(runs: dict[str, RunMetrics], dialer: str) -> float:
     return runs[dialer].attempts_per_hour / base if base else float("inf")
 
 
+def throughput_bound(runs: dict[str, RunMetrics]) -> float:
+    """The most list throughput any dialer can reach, as a multiple of progressive's.
+
+    Every dialer meets the same contacts in the same order, so the records worked grow with
+    the calls served, and those with the agents' busy time: at 100 % occupancy a dialer that
+    serves every answer works ``1 / progressive occupancy`` times the records progressive
+    works. Abandoned answers need no agent time, so a dialer abandoning 3 % may pass the
+    bound by about 3 % (a fixed-ratio dialer abandoning more, by more)."""
+    occupancy = runs["progressive"].occupancy
+    return 1.0 / occupancy if occupancy else float("inf")
+
+
 def format_table(results: list[RunMetrics]) -> str:
-    head = (f"{'scenario':34} {'dialer':12} {'occ':>6} {'idle s/ah':>9} {'contacts/ah':>11} "
-            f"{'dials/h':>8} {'x prog':>6} {'aband':>6} {'max run':>7} {'max 1h':>7} "
-            f"{'p95 s':>5} {'cpu s':>6}")
+    head = (f"{'scenario':34} {'dialer':12} {'occ':>6} {'occ 1h+':>7} {'idle s/ah':>9} "
+            f"{'contacts/ah':>11} {'dials/h':>8} {'x prog':>6} {'bound':>5} {'aband':>6} "
+            f"{'max run':>7} {'max 1h':>7} {'p95 s':>5} {'cpu s':>6}")
     lines = [head, "-" * len(head)]
     for sc, runs in by_scenario(results).items():
         for name, r in runs.items():
+            steady = "-" if r.occupancy_steady is None else f"{r.occupancy_steady:.1%}"
             lines.append(
-                f"{sc.label:34} {name:12} {r.occupancy:6.1%} {r.idle_s_per_agent_hour:9.0f} "
+                f"{sc.label:34} {name:12} {r.occupancy:6.1%} {steady:>7} "
+                f"{r.idle_s_per_agent_hour:9.0f} "
                 f"{r.contacts_per_agent_hour:11.1f} {r.attempts_per_hour:8.0f} "
-                f"{throughput_ratio(runs, name):6.2f} {r.abandon_rate:6.2%} "
+                f"{throughput_ratio(runs, name):6.2f} {throughput_bound(runs):5.2f} "
+                f"{r.abandon_rate:6.2%} "
                 f"{r.abandon_max_running:7.2%} {r.abandon_max_hourly:7.2%} "
                 f"{r.dead_air_p95_s:5.2f} {r.cpu_s:6.1f}")
     return "\n".join(lines)
@@ -46,12 +61,18 @@ def target_report(results: list[RunMetrics], dialer: str = "ours") -> str:
     table = by_scenario(results)
     ours = [(sc, runs[dialer]) for sc, runs in table.items()]
     lines = []
-    for min_agents, target in OCCUPANCY_TARGETS:
-        scope = [(sc, r) for sc, r in ours if sc.agents >= min_agents
-                 and (min_agents == 20 or sc.agents < 20)]
-        misses = [f"{sc.label} {r.occupancy:.1%}" for sc, r in scope if r.occupancy < target]
-        lines.append(_verdict(f"occupancy >= {target:.0%} with {min_agents}"
-                              f"{'+' if min_agents == 20 else ''} agents", len(scope), misses))
+    views = [("whole run", lambda r: r.occupancy)]
+    if all(r.occupancy_steady is not None for _, r in ours):
+        views.append(("after the first hour", lambda r: r.occupancy_steady))
+    for view, occupancy in views:
+        for min_agents, target in OCCUPANCY_TARGETS:
+            scope = [(sc, r) for sc, r in ours if sc.agents >= min_agents
+                     and (min_agents == 20 or sc.agents < 20)]
+            misses = [f"{sc.label} {occupancy(r):.1%}" for sc, r in scope
+                      if occupancy(r) < target]
+            lines.append(_verdict(f"occupancy >= {target:.0%} with {min_agents}"
+                                  f"{'+' if min_agents == 20 else ''} agents, {view}",
+                                  len(scope), misses))
     misses = [f"{sc.label} run {r.abandon_max_running:.2%}" for sc, r in ours
               if r.abandon_max_running > ABANDON_CAP]
     lines.append(_verdict("abandon rate <= 3% at every moment of the rule's window",
@@ -60,9 +81,16 @@ def target_report(results: list[RunMetrics], dialer: str = "ours") -> str:
               if r.abandon_max_hourly > ABANDON_CAP]
     lines.append(_verdict("abandon rate <= 3% in every sliding hour (stricter)", len(ours),
                           misses))
-    misses = [f"{sc.label} x{throughput_ratio(table[sc], dialer):.2f}" for sc, _ in ours
+    misses = [f"{sc.label} x{throughput_ratio(table[sc], dialer):.2f} "
+              f"(bound x{throughput_bound(table[sc]):.2f})" for sc, _ in ours
               if throughput_ratio(table[sc], dialer) < THROUGHPUT_TARGET]
     lines.append(_verdict("list throughput >= 2x progressive", len(ours), misses))
+    possible = [sc for sc, _ in ours if throughput_bound(table[sc]) >= THROUGHPUT_TARGET]
+    misses = [f"{sc.label} x{throughput_ratio(table[sc], dialer):.2f} "
+              f"(bound x{throughput_bound(table[sc]):.2f})" for sc in possible
+              if throughput_ratio(table[sc], dialer) < THROUGHPUT_TARGET]
+    lines.append(_verdict("list throughput >= 2x progressive where 2x is possible at all "
+                          "(progressive occupancy <= 50%)", len(possible), misses))
     return "\n".join(lines)
 
 

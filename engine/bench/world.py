@@ -15,7 +15,9 @@ the pacing code):
 * a human answer goes at once to the longest-ready agent; with none free within
   ``answer_timeout_s`` (2 s) the call is abandoned; a bridged call adds ``bridge_latency_s``;
 * talk: lognormal with the scenario's mean, CV 1.0; wrap-up: lognormal, CV 0.5;
-* agents are logged in for the whole run and take the next call as soon as wrap-up ends.
+* agents are logged in for the whole run and take the next call as soon as wrap-up ends;
+* every dialer decides each ``tick_s`` (1 s) and, as the engine does, also as soon as an agent
+  becomes ready with no customer waiting.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class Scenario:
     fail_cv: float = 0.5
     answer_timeout_s: float = 2.0
     bridge_latency_s: float = 0.1
-    tick_s: float = 1.0  # how often every dialer decides
+    tick_s: float = 1.0  # every dialer decides this often, and when an agent becomes ready
+    warmup_h: float = 1.0  # steady-state figures leave out the first hour (the cold start)
 
     def __post_init__(self) -> None:
         if self.agents < 1 or self.hours <= 0:
@@ -144,6 +147,8 @@ class Tally:
     abandon_times: list[float] = field(default_factory=list)
     bridge_delays: list[float] = field(default_factory=list)
     busy_s: float = 0.0
+    busy_s_at_warmup: float | None = None  # None: the run is no longer than the warm-up
+    attempts_at_warmup: int = 0
 
 
 class World:
@@ -160,14 +165,24 @@ class World:
         self.waiting: deque[tuple[float, simpy.Event]] = deque()
         self.tally = Tally()
         self._next_call = 0
+        self._agent_ready = self.env.event()
 
     def run(self) -> Tally:
         end = self.sc.hours * 3600.0
         self.env.process(self._pacer())
+        warmup = self.sc.warmup_h * 3600.0
+        if warmup < end:
+            self.env.run(until=warmup)
+            self.tally.busy_s_at_warmup = self._busy_s()
+            self.tally.attempts_at_warmup = self.tally.attempts
         self.env.run(until=end)
-        self.tally.busy_s = sum(a.busy_s for a in self.agents) + sum(
-            end - a.since for a in self.agents if a.state != "ready")
+        self.tally.busy_s = self._busy_s()
         return self.tally
+
+    def _busy_s(self) -> float:
+        """Agent time spent talking or wrapping up so far."""
+        return sum(a.busy_s for a in self.agents) + sum(
+            self.env.now - a.since for a in self.agents if a.state != "ready")
 
     def now_dt(self) -> datetime:
         return START + timedelta(seconds=self.env.now)
@@ -189,7 +204,8 @@ class World:
         while True:
             for _ in range(self.dialer.decide(self.snapshot(), self.now_dt())):
                 self.env.process(self._call(*self.contacts.next()))
-            yield self.env.timeout(self.sc.tick_s)
+            self._agent_ready = self.env.event()
+            yield self._agent_ready | self.env.timeout(self.sc.tick_s)
 
     def _call(self, outcome: AttemptOutcome, ring_s: float, talk_s: float,
               wrap_s: float) -> Generator[simpy.Event, Any, None]:
@@ -227,6 +243,8 @@ class World:
             event.succeed(agent)
         else:
             self.ready.append(agent)
+            if not self._agent_ready.triggered:
+                self._agent_ready.succeed()
 
     def _agent_for(self, answered_at: float) -> Generator[simpy.Event, Any, Agent | None]:
         """The longest-ready agent, waiting up to the answer timeout; None: abandoned."""

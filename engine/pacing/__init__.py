@@ -21,6 +21,11 @@ Use::
     guard = guard.record(at, CallResult.SERVED, settings, answer_to_bridge_s=0.4)
     guard = guard.record(at, CallResult.ABANDONED, settings, answer_to_bridge_s=2.0)
     guard = guard.record(at, CallResult.MACHINE, settings)
+    # or both at once, from one finished attempt (engine.pacing.history):
+    estimates, guard = learn(estimates, guard, FinishedAttempt(...), settings)
+
+    # after a restart: the state learnt from the campaign's stored attempts
+    estimates, guard = rebuild(finished_attempts, settings, clock.now())
 
 Every type here is a frozen dataclass; nothing reads the clock, the database or the network.
 """
@@ -28,6 +33,7 @@ Every type here is a frozen dataclass; nothing reads the clock, the database or 
 from .decision import PacingDecision, PacingMode, decide_calls
 from .estimates import AttemptOutcome, PacingEstimates
 from .guard import AbandonCounts, CallResult, GuardState
+from .history import FinishedAttempt, learn, rebuild
 from .settings import EstimateDefaults, PacingSettings, PacingSettingsError
 from .state import PacingSnapshot
 
@@ -36,6 +42,7 @@ __all__ = [
     "AttemptOutcome",
     "CallResult",
     "EstimateDefaults",
+    "FinishedAttempt",
     "GuardState",
     "PacingDecision",
     "PacingEstimates",
@@ -44,4 +51,6 @@ __all__ = [
     "PacingSettingsError",
     "PacingSnapshot",
     "decide_calls",
+    "learn",
+    "rebuild",
 ]

@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-
 from .settings import PacingSettings
 
 BUCKET = timedelta(minutes=15)
@@ -87,7 +86,7 @@ class GuardState:
         """Count one answered call at ``at``; live answers also give their dead-air delay."""
         if at.tzinfo is None:
             raise ValueError("GuardState.record needs an aware datetime")
-        start = _bucket_start(at)
+        start = bucket_start(at)
         horizon = start - US_WINDOW - timedelta(days=1)
         kept = [b for b in self.buckets if b.start >= horizon]
         if kept and kept[-1].start == start:
@@ -106,9 +105,9 @@ class GuardState:
                 raise ValueError("GuardState.record: a live answer needs answer_to_bridge_s")
             delays = (*delays, float(answer_to_bridge_s))[-settings.dead_air_calls:]
         merged = sorted([*kept, bucket], key=lambda b: b.start)
-        return GuardState(tuple(merged), delays, self._steered(result, settings))
+        return GuardState(tuple(merged), delays, self.steered(result, settings))
 
-    def _steered(self, result: CallResult, settings: PacingSettings) -> float:
+    def steered(self, result: CallResult, settings: PacingSettings) -> float:
         """Integral control: every live answer nudges the gain so that, in the long run,
         the measured abandon rate equals the aim ``cap * target_fraction``."""
         if result is CallResult.MACHINE:
@@ -150,9 +149,9 @@ def window_start(now: datetime, settings: PacingSettings) -> datetime:
         local = now.astimezone(ZoneInfo(settings.timezone))
         midnight = datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
         return midnight.astimezone(timezone.utc)
-    return _bucket_start(now - US_WINDOW)
+    return bucket_start(now - US_WINDOW)
 
 
-def _bucket_start(at: datetime) -> datetime:
+def bucket_start(at: datetime) -> datetime:
     at = at.astimezone(timezone.utc)
     return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)

@@ -95,3 +95,26 @@ def test_cap_holds_just_after_cold_start(agents: int, answer_rate: float, talk: 
     r = run_one(sc, "ours")
     assert r.live > 30
     assert r.abandon_max_running <= 0.03
+
+
+def test_dialers_also_decide_when_an_agent_becomes_ready() -> None:
+    # Ticks an hour apart: only the decisions when agents become ready keep progressive going
+    # (one decision at the start would dial 3 numbers in all).
+    sc = Scenario(agents=3, answer_rate=0.8, talk_mean_s=20, wrap_mean_s=5, hours=0.2,
+                  tick_s=3600.0)
+    r = run_one(sc, "progressive")
+    assert r.live > 3 * sc.agents
+    assert r.abandoned == 0
+
+
+def test_steady_state_figures_leave_out_the_warm_up() -> None:
+    short = run_one(Scenario(agents=5, hours=0.1, warmup_h=0.1), "progressive")
+    assert short.occupancy_steady is None and short.attempts_per_hour_steady is None
+    sc = Scenario(agents=5, answer_rate=0.4, hours=0.3, warmup_h=0.1)
+    r = run_one(sc, "progressive")
+    assert r.occupancy_steady is not None and r.attempts_per_hour_steady is not None
+    # The whole run is the warm-up and the rest, weighted by their length.
+    warm = run_one(Scenario(agents=5, answer_rate=0.4, hours=0.1, warmup_h=1.0), "progressive")
+    assert r.occupancy == pytest.approx((warm.occupancy + 2 * r.occupancy_steady) / 3)
+    assert r.attempts_per_hour == pytest.approx(
+        (warm.attempts_per_hour + 2 * r.attempts_per_hour_steady) / 3)
