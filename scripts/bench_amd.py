@@ -6,7 +6,7 @@ shipped model and fingerprints. "Worst case" keeps every stream undecided for th
 (thresholds that never fire), so the whole pipeline runs on every frame; "typical" lets each
 stream stop at its own decision, on held-out corpus clips. Prints the figures.
 
-    .venv/bin/python scripts/bench_amd.py [--streams 200] [--clips 60]
+    .venv/bin/python scripts/bench_amd.py [--streams 200] [--clips 60] [--models amd_models]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from engine.amd import load_models  # noqa: E402
+from engine.amd import MODELS_DIR, load_models  # noqa: E402
 from engine.amd.classifier import Thresholds  # noqa: E402
 from engine.amd.corpus import generate  # noqa: E402
 from engine.amd.detector import StreamingDetector  # noqa: E402
@@ -58,8 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--clips", type=int, default=60)
+    parser.add_argument("--models", type=Path, default=MODELS_DIR, help="folder with the model and fingerprints")
     args = parser.parse_args()
-    model, db = load_models()
+    model, db = load_models(args.models)
     never = dataclasses.replace(model, thresholds=Thresholds(machine=2.0, human=-1.0, budget_machine=2.0))
     never._compiled = None
     audio = clips(args.clips)

@@ -84,16 +84,19 @@ def eval_(source: Path, detector: str, budget: float, models: Path, as_json: boo
 @click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=MODELS_DIR, show_default=True)
 @click.option("--budget", type=click.FloatRange(min=0.1), default=3.0, show_default=True)
-def train(corpus: Path, out: Path, budget: float) -> None:
+@click.option("--accuracy-slack", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Accuracy to give up, at most, for a faster median decision (default 0: the most accurate).")
+def train(corpus: Path, out: Path, budget: float, accuracy_slack: float | None) -> None:
     """Fit the classifier on CORPUS (a generated corpus, or a folder with human/ and machine/).
 
     A generated corpus's held-out test split is then scored, with the app_amd baseline too,
     and the figures go into the model card beside the model.
     """
-    from engine.amd.train import train_and_report
+    from engine.amd.train import ACCURACY_SLACK, train_and_report
 
     try:
-        card = train_and_report(corpus, out, budget)
+        slack = ACCURACY_SLACK if accuracy_slack is None else accuracy_slack
+        card = train_and_report(corpus, out, budget, slack)
     except (ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(card)
@@ -164,5 +167,12 @@ def fingerprint_list(db_path: Path) -> None:
 
     for entry in FingerprintDB.load(db_path).entries:
         click.echo(f"{entry['name']}\t{entry['label']}\t{entry['duration_ms']}ms")
+
+
+# AMD in production (review samples, confusion matrix): engine/amd/production_cli.py
+from engine.amd.production_cli import quality, review
+
+amd.add_command(review)
+amd.add_command(quality)
 
 

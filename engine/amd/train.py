@@ -4,8 +4,8 @@ Clips are put into cross-validation folds by text (a manifest's `text` column, o
 name for plain folders), so thresholds are tuned on greetings the scoring model did not fit.
 Thresholds are chosen by
 replaying each validation clip's checkpoints through the detector's own decision rules:
-the most accurate setting that keeps humans taken for machines within `max_human_loss`,
-ties going to the faster median decision.
+among the settings that keep humans taken for machines within `max_human_loss`, the one
+with the fastest median decision whose accuracy is within `accuracy_slack` of the best.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ from engine.amd.source import read_audio
 _ELAPSED = FEATURE_NAMES.index("elapsed_ms")
 _TRAILING = FEATURE_NAMES.index("trailing_silence_ms")
 _NEVER = Thresholds(machine=2.0, human=-1.0, budget_machine=2.0)
+ESTIMATOR_PARAMS = {"max_iter": 200, "learning_rate": 0.08, "max_leaf_nodes": 15, "max_depth": 6,
+                    "l2_regularization": 1.0}
+MAX_HUMAN_LOSS = 0.005
+ACCURACY_SLACK = 0.0  # accuracy given up, at most, for a faster median decision
 
 
 class _Recorder:
@@ -93,23 +97,21 @@ def score(traces: list[ClipTrace], probabilities: list[np.ndarray], t: Threshold
     return correct / len(traces), loss, float(np.median([ms for _, ms in outcomes]))
 
 
-def tune(traces: list[ClipTrace], probabilities: list[np.ndarray], budget_ms: int,
-         max_human_loss: float) -> tuple[Thresholds, tuple[float, float, float]]:
-    best: tuple[tuple[float, float], Thresholds, tuple[float, float, float]] | None = None
+def tune(traces: list[ClipTrace], probabilities: list[np.ndarray], budget_ms: int, max_human_loss: float,
+         accuracy_slack: float = 0.0) -> tuple[Thresholds, tuple[float, float, float]]:
     never = 2.0  # a probability threshold no score reaches
     grid = itertools.product((0.8, 0.9, 0.95, 0.98, 0.99, 0.995, never), (0.02, 0.05, 0.1, 0.2, 0.3),
                              (200, 400, 600), (0.5, 0.7, 0.9, 0.95, never))
+    candidates = []
     for machine, human, silence_ms, budget_machine in grid:
         t = Thresholds(machine, human, silence_ms, budget_machine)
         result = score(traces, probabilities, t, budget_ms)
-        if result[1] > max_human_loss:
-            continue
-        key = (result[0], -result[2])
-        if best is None or key > best[0]:
-            best = (key, t, result)
-    if best is None:
+        if result[1] <= max_human_loss:
+            candidates.append((t, result))
+    if not candidates:
         raise RuntimeError(f"no thresholds keep humans taken for machines within {max_human_loss:.1%}")
-    return best[1], best[2]
+    best = max(result[0] for _, result in candidates)
+    return min((c for c in candidates if c[1][0] >= best - accuracy_slack), key=lambda c: (c[1][2], -c[1][0]))
 
 
 def corpus_items(corpus_dir: Path, split: str = "train") -> list[tuple[LabelledFile, str]]:
@@ -120,7 +122,8 @@ def corpus_items(corpus_dir: Path, split: str = "train") -> list[tuple[LabelledF
 
 
 def fit(items: list[tuple[LabelledFile, str]], fingerprints: FingerprintDB | None, budget_s: float = 3.0,
-        max_human_loss: float = 0.005, seed: int = 0, folds: int = 5) -> tuple[AmdModel, dict[str, object]]:
+        max_human_loss: float = MAX_HUMAN_LOSS, accuracy_slack: float = ACCURACY_SLACK, seed: int = 0,
+        folds: int = 5) -> tuple[AmdModel, dict[str, object]]:
     """Train a model on (file, group) pairs; returns it and its cross-validated figures.
 
     Clips are put in folds by group (text); every clip is scored by a model fitted on the other
@@ -138,21 +141,21 @@ def fit(items: list[tuple[LabelledFile, str]], fingerprints: FingerprintDB | Non
                 if fold_of[i] == fold and len(trace.vectors):
                     probabilities[i] = estimator.predict_proba(trace.vectors)[:, 1]
         final = _fit_estimator(traces, seed)
-    thresholds, (accuracy, loss, median_ms) = tune(traces, probabilities, int(budget_s * 1000), max_human_loss)
+    thresholds, (accuracy, loss, median_ms) = tune(traces, probabilities, int(budget_s * 1000), max_human_loss,
+                                                   accuracy_slack)
     figures = {"clips": len(traces), "checkpoints": int(sum(len(t.vectors) for t in traces)),
-               "cv_accuracy": accuracy, "cv_humans_as_machines": loss, "cv_median_ms": median_ms}
+               "cv_accuracy": accuracy, "cv_humans_as_machines": loss, "cv_median_ms": median_ms,
+               "max_human_loss": max_human_loss, "accuracy_slack": accuracy_slack}
     return AmdModel(final, thresholds), figures
 
 
 def _fit_estimator(traces: list[ClipTrace], seed: int) -> HistGradientBoostingClassifier:
     x = np.vstack([t.vectors for t in traces if len(t.vectors)])
     y = np.concatenate([np.full(len(t.vectors), t.item.label == "machine") for t in traces])
-    estimator = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.08, max_leaf_nodes=15, max_depth=6,
-                                               l2_regularization=1.0, random_state=seed)
-    return estimator.fit(x, y)
+    return HistGradientBoostingClassifier(**ESTIMATOR_PARAMS, random_state=seed).fit(x, y)
 
 
-def train_and_report(corpus: Path, out: Path, budget_s: float = 3.0) -> str:
+def train_and_report(corpus: Path, out: Path, budget_s: float = 3.0, accuracy_slack: float = ACCURACY_SLACK) -> str:
     """Fit on a corpus's train split (or a labelled folder), save the model, write the model card."""
     from engine.amd import FINGERPRINT_FILE, MODEL_FILE
     from engine.amd.app_amd import AppAmd
@@ -167,7 +170,7 @@ def train_and_report(corpus: Path, out: Path, budget_s: float = 3.0) -> str:
         items, test = [(item, item.path.stem) for item in files], []
     db_path = out / FINGERPRINT_FILE
     db = FingerprintDB.load(db_path) if db_path.exists() else None
-    model, figures = fit(items, db, budget_s)
+    model, figures = fit(items, db, budget_s, accuracy_slack=accuracy_slack)
     model.trained_on = str(corpus)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / MODEL_FILE)
@@ -187,15 +190,18 @@ def model_card(model: AmdModel, figures: dict[str, object], items: list[Labelled
     lines = [
         "# AMD classifier: model card", "",
         f"- Created: {model.created}; trained on `{model.trained_on}` with `dialer amd train`.",
-        f"- Model: scikit-learn HistGradientBoostingClassifier {model.estimator.get_params()['max_iter']} trees "
-        "(learning rate 0.08, at most 15 leaves, depth 6), evaluated by `CompiledTrees` (same output).",
+        "- Model: scikit-learn HistGradientBoostingClassifier ("
+        + ", ".join(f"{k} {v}" for k, v in ESTIMATOR_PARAMS.items())
+        + "), evaluated by `CompiledTrees` (same output).",
         f"- Features ({len(FEATURE_NAMES)}), at every {CHECKPOINT_MS} ms checkpoint once the greeting began: "
         "cadence (elapsed, initial silence, voiced, greeting length, words, longest word, trailing "
         "silence, longest pause, voiced ratio), levels (noise floor, speech SNR, spread of speech "
         "level), and means and "
         "deviations over speech frames of 13 MFCCs, their deltas, spectral centroid, flatness, "
         "roll-off and zero-crossing rate.",
-        f"- Decision rules (tuned on out-of-fold scores): machine when P >= {t.machine}; human when "
+        f"- Decision rules (tuned on out-of-fold scores: at most {figures['max_human_loss']:.1%} humans taken "
+        f"for machines, then the fastest median decision within {figures['accuracy_slack']:.0%} of the best "
+        f"accuracy): machine when P >= {t.machine}; human when "
         f"P <= {t.human} after {t.human_silence_ms} ms of silence; at the {budget_s:g} s budget machine "
         f"when P >= {t.budget_machine}, else unknown (the dialer treats it as human). SIT tones, "
         "fingerprint matches and beeps decide before the model.",
