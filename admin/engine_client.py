@@ -65,6 +65,25 @@ class EngineClient:
                 return None
             raise
 
+    def agents(self) -> list[dict[str, Any]]:
+        """Every logged-in agent, each as ``agent()`` describes it."""
+        return self._call("GET", "/agents")
+
+    def pacing(self, campaign_id: int) -> dict[str, Any] | None:
+        """The last pacing decision of a running campaign, or None (not running, no decision
+        yet, or a mode without pacing)."""
+        try:
+            return self._call("GET", f"/campaigns/{campaign_id}/pacing").get("pacing")
+        except EngineError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def call(self, agent_id: int, contact_id: int, phone_id: int | None) -> dict[str, Any]:
+        """Dial a contact for the agent now (one-click call); 409 names why it may not be."""
+        return self._call("POST", f"/agents/{agent_id}/call",
+                          {"contact_id": contact_id, "phone_id": phone_id})
+
     def login(self, agent_id: int, campaign_id: int) -> dict[str, Any]:
         return self._call("POST", f"/agents/{agent_id}/login", {"campaign_id": campaign_id})
 
@@ -76,10 +95,13 @@ class EngineClient:
         return self._call("POST", f"/agents/{agent_id}/pause", {"reason": reason})
 
     def dispose(self, attempt_id: int, *, agent_id: int, status: str, result: dict[str, Any],
-                callback_at: str | None) -> dict[str, Any]:
+                callback_at: str | None, consent: bool) -> dict[str, Any]:
+        """The agent's disposition; ``consent`` True records the customer's consent (False
+        leaves what is recorded as it is)."""
+        payload = {"status": status, "result": result, "callback_at": callback_at,
+                   "agent_id": agent_id}
         return self._call("POST", f"/attempts/{attempt_id}/disposition",
-                          {"status": status, "result": result, "callback_at": callback_at,
-                           "agent_id": agent_id})
+                          {**payload, "consent": True} if consent else payload)
 
     def events(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Subscribe to the engine's event stream now; the iterator gives ``(kind, data)``

@@ -13,6 +13,7 @@ from engine.clock import Clock
 from engine.config import Settings
 from engine.store.db import make_engine, make_sessionmaker
 
+from .engine_client import EngineClient
 from .identity import SignedInUser
 from .throttle import LoginThrottle
 
@@ -25,7 +26,8 @@ babel = Babel()
 
 @dataclass
 class AdminState:
-    """What the app shares across requests: settings, clock, DB factory, login throttle."""
+    """What the app shares across requests: settings, clock, DB factory, login throttles
+    (kept in the database, shared with every other admin process)."""
 
     settings: Settings
     clock: Clock
@@ -36,6 +38,11 @@ class AdminState:
 
 def state() -> AdminState:
     return current_app.extensions["dialer_admin"]
+
+
+def engine() -> EngineClient:
+    """A client of the daemon's control API (the token stays on the server)."""
+    return EngineClient.from_settings(state().settings)
 
 
 def db() -> Session:
@@ -71,10 +78,12 @@ def init_app(app: Flask, settings: Settings, clock: Clock,
         clock=clock,
         session_factory=factory,
         user_throttle=LoginThrottle(
-            clock, app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_LOCKOUT_SECONDS"]
+            factory, clock, "user", app.config["LOGIN_MAX_FAILURES"],
+            app.config["LOGIN_LOCKOUT_SECONDS"],
         ),
         address_throttle=LoginThrottle(
-            clock, 4 * app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_LOCKOUT_SECONDS"]
+            factory, clock, "address", 4 * app.config["LOGIN_MAX_FAILURES"],
+            app.config["LOGIN_LOCKOUT_SECONDS"],
         ),
     )
     app.teardown_appcontext(_close_db)

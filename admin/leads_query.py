@@ -1,13 +1,14 @@
 """The leads table's query: filters, keyset pagination and a capped count, fast at 1M leads.
 
-Pages are cut by ``(updated_at, id)`` keyset cursors, never by OFFSET. Each status is read as
-its own range of the index ``ix_contacts_tenant_status_updated`` (tenant, status, updated_at,
-and the row id SQLite keeps in every index) and the per-status pages are merged, so a page costs
-about ``limit`` index rows per status whatever the table size, with or without a status filter.
-An agent or team filter instead walks ``ix_contacts_assigned_agent_id`` (only those leads) and
-sorts them: a status range holding none of an agent's leads would otherwise be read to its end.
-With composite indexes (assigned_agent_id, status, updated_at) and (list_id, status,
-updated_at) every filter would be a pure index range (see docs/admin.md).
+Pages are cut by ``(updated_at, id)`` keyset cursors, never by OFFSET. A page is merged from
+index ranges that are each already in ``updated_at`` order, reading at most ``limit + 1`` rows
+of each: per status from ``ix_contacts_tenant_status_updated`` (tenant, status, updated_at, and
+the row id SQLite keeps in every index); with an agent or team filter per agent and status from
+``ix_contacts_agent_status_updated``; with a list filter per status from
+``ix_contacts_list_status_updated``. The ranges are merged in SQL (``UNION ALL`` of the
+per-range pages, up to RANGES_PER_QUERY a statement). So a page costs about ``limit`` index rows
+per range whatever the table size, with or without a status filter, and never sorts an agent's
+or a team's leads.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from engine.store.models import Agent, Contact, ContactList
@@ -28,6 +39,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 COUNT_CAP = 10_000
 SECONDARY_COUNT_CAP = 1_000
 AGENT_INDEX = "ix_contacts_assigned_agent_id"
+RANGES_PER_QUERY = 200  # ranges merged by one SELECT (SQLite allows 500 compound terms)
 SORTS = ("updated_desc", "updated_asc")
 
 
@@ -132,17 +144,19 @@ def tenant_status_codes(session: Session, tenant_id: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _conditions(tenant_id: int, flt: LeadFilter, zone: ZoneInfo) -> list[ColumnElement[bool]]:
-    """Everything but the status: the status is the per-range key of the merge."""
+def _conditions(tenant_id: int, flt: LeadFilter, zone: ZoneInfo,
+                by_agent: bool = True) -> list[ColumnElement[bool]]:
+    """Everything but the status (the status is a key of the merged ranges); without the agent
+    and team conditions when ``by_agent`` is False (the ranges name the agents then)."""
     where: list[ColumnElement[bool]] = [Contact.tenant_id == tenant_id]
     if flt.campaign_id is not None:
         where.append(Contact.list_id.in_(select(ContactList.id).where(
             ContactList.tenant_id == tenant_id, ContactList.campaign_id == flt.campaign_id)))
     if flt.list_id is not None:
         where.append(Contact.list_id == flt.list_id)
-    if flt.agent_id is not None:
+    if flt.agent_id is not None and by_agent:
         where.append(Contact.assigned_agent_id == flt.agent_id)
-    if flt.team_id is not None:
+    if flt.team_id is not None and by_agent:
         where.append(Contact.assigned_agent_id.in_(select(Agent.id).where(
             Agent.tenant_id == tenant_id, Agent.team_id == flt.team_id)))
     if flt.updated_from is not None:
@@ -176,26 +190,21 @@ def page(session: Session, tenant_id: int, flt: LeadFilter, zone: ZoneInfo, *, l
     """One page of leads after (or, ``backward``, before) ``cursor``."""
     statuses = list(flt.statuses) or tenant_status_codes(session, tenant_id)
     ascending = (flt.sort == "updated_asc") != backward
-    where = _conditions(tenant_id, flt, zone)
+    where = _conditions(tenant_id, flt, zone, by_agent=False)
     if cursor is not None:
         where.append(_beyond(cursor, ascending))
     order = (Contact.updated_at.asc(), Contact.id.asc()) if ascending else (
         Contact.updated_at.desc(), Contact.id.desc())
+    ranges = _ranges(session, tenant_id, flt, statuses)
     keys: list[list[tuple[datetime, int]]] = []
-    if _by_agent(flt):
-        # An agent's (or team's) leads are few next to the tenant's: walk them by the agent index
-        # and sort; a status range may hold none of them and would be scanned to its end.
-        query = (select(Contact.updated_at, Contact.id).where(*where).order_by(*order)
-                 .limit(limit + 1).with_hint(Contact, f"INDEXED BY {AGENT_INDEX}", "sqlite"))
-        if flt.statuses:
-            query = query.where(Contact.status.in_(flt.statuses))
+    for first in range(0, len(ranges), RANGES_PER_QUERY):
+        parts = [select(select(Contact.updated_at, Contact.id).where(*where, condition)
+                        .order_by(*order).limit(limit + 1).subquery())
+                 for condition in ranges[first:first + RANGES_PER_QUERY]]
+        key_order = (literal_column("updated_at"), literal_column("id"))
+        query = union_all(*parts).limit(limit + 1).order_by(
+            *(column.asc() if ascending else column.desc() for column in key_order))
         keys.append([(row.updated_at, row.id) for row in session.execute(query)])
-    for status in () if _by_agent(flt) else statuses:
-        rows = session.execute(
-            select(Contact.updated_at, Contact.id)
-            .where(*where, Contact.status == status).order_by(*order).limit(limit + 1)
-        ).all()
-        keys.append([(row.updated_at, row.id) for row in rows])
     merged = list(heapq.merge(*keys, reverse=not ascending))[: limit + 1]
     more = len(merged) > limit
     merged = merged[:limit]
@@ -213,6 +222,23 @@ def page(session: Session, tenant_id: int, flt: LeadFilter, zone: ZoneInfo, *, l
     counted = replace(flt, statuses=tuple(statuses))
     return Page(contacts, next_cursor, prev_cursor, count(session, tenant_id, counted, zone),
                 count_cap(counted), statuses)
+
+
+def _ranges(session: Session, tenant_id: int, flt: LeadFilter,
+            statuses: list[str]) -> list[ColumnElement[bool]]:
+    """One condition per index range a page is merged from: per agent and status with an
+    agent or team filter (the planner then walks ``ix_contacts_agent_status_updated``), else
+    per status (with the list filter's equality, ``ix_contacts_list_status_updated``)."""
+    if _by_agent(flt):
+        agents = select(Agent.id).where(Agent.tenant_id == tenant_id).order_by(Agent.id)
+        if flt.agent_id is not None:
+            agents = agents.where(Agent.id == flt.agent_id)
+        if flt.team_id is not None:
+            agents = agents.where(Agent.team_id == flt.team_id)
+        columns = Contact.__table__.c  # Core columns: cheaper to build hundreds of conditions
+        return [and_(columns.assigned_agent_id == agent_id, columns.status == status)
+                for agent_id in session.scalars(agents) for status in statuses]
+    return [Contact.status == status for status in statuses]
 
 
 def count_cap(flt: LeadFilter) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.pacing.settings import PacingSettings, PacingSettingsError
 from engine.store.models import (
+    INBOUND,
     Agent,
     AgentStateLog,
     CallAttempt,
@@ -235,7 +236,10 @@ def campaign_calls(session: Session, tenant_id: int, report: ReportFilter) -> li
     live = (Outcome.ANSWERED, Outcome.ABANDONED)
     out = []
     for campaign in session.scalars(campaigns):
-        where = and_(CallAttempt.campaign_id == campaign.id, in_period)
+        # Outbound only: a missed inbound callback is stored as abandoned but is no abandoned
+        # call as the regulator counts them.
+        where = and_(CallAttempt.campaign_id == campaign.id, in_period,
+                     CallAttempt.direction != INBOUND)
         attempts, answered, abandoned = session.execute(
             select(func.count(),
                    func.sum(case((CallAttempt.outcome.in_(live), 1), else_=0)),

@@ -1,44 +1,55 @@
-"""Login throttling: too many failures for a username or an address lock it out for a while."""
+"""Login throttling: too many failures for a username or an address lock it out for a while.
+
+The failures live in the database (``login_failures``), so every admin process — gunicorn
+workers, several instances behind a proxy — counts the same attempts.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
+from engine.store.db import transaction
+from engine.store.models import LoginFailure
 
 
 class LoginThrottle:
-    """Counts failed logins per key in a sliding window; thread-safe, per process."""
+    """Counts failed logins per key of one ``scope`` in a sliding window of ``window_seconds``;
+    ``max_failures`` within the window lock the key until the oldest of them leaves it."""
 
-    def __init__(self, clock: Clock, max_failures: int, window_seconds: int) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, scope: str,
+                 max_failures: int, window_seconds: int) -> None:
+        self._sessions = sessions
         self._clock = clock
+        self._scope = scope
         self._max = max_failures
-        self._window = window_seconds
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str) -> deque[float]:
-        times = self._failures.get(key, deque())
-        horizon = self._clock.monotonic() - self._window
-        while times and times[0] <= horizon:
-            times.popleft()
-        return times
+        self._window = timedelta(seconds=window_seconds)
 
     def retry_after(self, key: str) -> int:
         """Whole seconds until ``key`` may try again; 0 when it may try now."""
-        with self._lock:
-            times = self._recent(key)
-            if len(times) < self._max:
-                return 0
-            return int(times[-self._max] + self._window - self._clock.monotonic()) + 1
+        now = self._clock.now()
+        with self._sessions() as session:
+            recent = session.scalars(
+                select(LoginFailure.failed_at)
+                .where(LoginFailure.scope == self._scope, LoginFailure.key == key,
+                       LoginFailure.failed_at > now - self._window)
+                .order_by(LoginFailure.failed_at.desc()).limit(self._max)).all()
+        if len(recent) < self._max:
+            return 0
+        return int((recent[-1] + self._window - now).total_seconds()) + 1
 
     def failed(self, key: str) -> None:
-        with self._lock:
-            times = self._recent(key)
-            times.append(self._clock.monotonic())
-            self._failures[key] = times
+        """Record a failure; failures of this scope that left the window are purged."""
+        now = self._clock.now()
+        with transaction(self._sessions) as session:
+            session.execute(delete(LoginFailure).where(
+                LoginFailure.scope == self._scope, LoginFailure.failed_at <= now - self._window))
+            session.add(LoginFailure(scope=self._scope, key=key, failed_at=now))
 
     def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        with transaction(self._sessions) as session:
+            session.execute(delete(LoginFailure).where(
+                LoginFailure.scope == self._scope, LoginFailure.key == key))

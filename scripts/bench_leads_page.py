@@ -113,6 +113,8 @@ def build(db_path: Path, leads: int, seed: int = 11) -> None:
 def run(db_path: Path, runs: int) -> None:
     settings = Settings(data_dir=db_path.parent / "bench-admin-data",
                         database_url=f"sqlite:///{db_path}")
+    engine = make_engine(settings.database_url)
+    Base.metadata.create_all(engine)  # tables newer than a reused file (e.g. login_failures)
     app = create_app(settings, clock=ManualClock(NOW))
     client = app.test_client()
     token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"',
@@ -120,7 +122,6 @@ def run(db_path: Path, runs: int) -> None:
     response = client.post("/login", data={"username": "bench_admin", "password": PASSWORD,
                                            "csrf_token": token})
     assert response.status_code == 302, "bench login failed"
-    engine = make_engine(settings.database_url)
     with engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(Contact))
         agent_id = conn.scalar(select(Agent.id).limit(1))

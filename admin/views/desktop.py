@@ -23,8 +23,8 @@ from engine.strategy.zones import customer_zone
 
 from .. import masking, script_doc
 from ..access import roles
-from ..engine_client import EngineClient, EngineError, relay_response
-from ..extensions import db, state
+from ..engine_client import EngineError, relay_response
+from ..extensions import db, engine, state
 from ..statuses import status_label
 
 bp = Blueprint("desktop", __name__, url_prefix="/desktop")
@@ -35,10 +35,6 @@ _ACTIONS = {"ready": "ready", "logout": "logout", "hangup": "hangup",
 
 class ResultError(ValueError):
     """A result field the agent filled wrongly; the message names the field."""
-
-
-def engine() -> EngineClient:
-    return EngineClient.from_settings(state().settings)
 
 
 def seat() -> int:
@@ -143,14 +139,19 @@ def _panel_context() -> dict[str, Any]:
         Campaign.tenant_id == current_user.tenant_id, Campaign.status == CampaignStatus.RUNNING,
         Campaign.mode != DialMode.IVR).order_by(Campaign.name)).all()
     names = {s.code: s.name for s in statuses_for(db(), current_user.tenant_id)}
+    # an inbound call's card comes with the call: it is shown as the call card, from its attempt
+    card = agent.get("card") if agent else None
+    preview = _preview_card(card) if card and not card.get("inbound") else None
     return {
         "agent": agent, "engine_error": error, "campaigns": campaigns,
-        "preview": _preview_card(agent.get("card")) if agent else None,
+        "preview": preview,
         "call": call,
         "call_contact": _contact_view(call.contact, call.attempt.number) if call else None,
         "statuses": [(code, status_label(code, names)) for code in names],
         "key": f"call-{call.attempt.id}" if call else (
-            f"card-{agent['card']['contact_id']}" if agent and agent.get("card") else "idle"),
+            f"card-{preview['id']}" if preview else
+            f"unknown-{agent['call_uuid']}" if agent and agent["state"] == "talking"
+            and not agent.get("attempt_id") else "idle"),
     }
 
 
@@ -176,12 +177,18 @@ def events() -> Response:
     return relay_response(engine(), lambda data: data.get("agent_id") == agent_id)
 
 
+def refused(exc: EngineError) -> None:
+    """The engine's refusal as a message (numbers masked for a masking tenant)."""
+    flash(gettext("The engine refused: %(reason)s",
+                  reason=masking.reason_text(str(exc), current_user.mask_numbers)), "error")
+
+
 def _done(action: Any) -> Response:
     """Run an engine action; its refusal becomes a message on the desktop."""
     try:
         action()
     except EngineError as exc:
-        flash(gettext("The engine refused: %(reason)s", reason=str(exc)), "error")
+        refused(exc)
     return redirect(url_for("desktop.index"))
 
 
@@ -235,14 +242,9 @@ def dispose(attempt_id: int):  # type: ignore[no-untyped-def]
     callback_at = request.form.get("callback_at", "").strip().replace("T", " ") or None
     try:
         engine().dispose(attempt_id, agent_id=agent_id, status=status, result=result,
-                         callback_at=callback_at)
+                         callback_at=callback_at, consent=request.form.get("consent") == "on")
     except EngineError as exc:
-        flash(gettext("The engine refused: %(reason)s", reason=str(exc)), "error")
+        refused(exc)
         return redirect(url_for("desktop.index"))
-    if request.form.get("consent") == "on":
-        contact = db().get(Contact, attempt.contact_id)
-        if not contact.consent:
-            contact.consent, contact.consent_at = True, state().clock.now()
-            db().commit()
     flash(gettext("Saved."), "ok")
     return redirect(url_for("desktop.index"))

@@ -1,11 +1,13 @@
-"""Leads: the filtered, sorted, keyset-paginated table with per-user columns, and JSON."""
+"""Leads: the filtered, sorted, keyset-paginated table with per-user columns, and JSON; the lead
+card with its one-click call."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,13 +20,15 @@ from engine.store.models import (
     ContactList,
     LeadStatus,
     LeadStatusChange,
+    Role,
     Team,
     User,
 )
 
 from .. import lead_rows, masking
-from ..access import tenant_get
-from ..extensions import db
+from ..access import roles, tenant_get
+from ..engine_client import EngineError
+from ..extensions import db, engine
 from ..leads_query import Cursor, FilterError, LeadFilter, page
 from engine.leads import statuses_for
 
@@ -142,7 +146,40 @@ def card(lead_id: int):  # type: ignore[no-untyped-def]
         progress=progress_steps(statuses, passed, contact.status),
         phones=[(masking.phone_text(p.number, masked), p) for p in contact.phones],
         fields=masking.contact_fields(contact, masked), label_of=lambda code: status_label(code, names),
+        can_call=_seat_logged_in(),
     )
+
+
+def _seat_logged_in() -> bool:
+    """Whether the user is an agent whose seat is logged in to the engine (one-click calls)."""
+    if not current_user.is_agent or current_user.agent_id is None:
+        return False
+    try:
+        return engine().agent(current_user.agent_id) is not None
+    except EngineError:
+        return False
+
+
+@bp.post("/<int:lead_id>/call")
+@roles(Role.AGENT)
+def call(lead_id: int):  # type: ignore[no-untyped-def]
+    """One-click call: the engine reserves the agent's seat and dials this lead (one phone, or
+    the one the strategy picks); a refusal (DNC, calling window, caps, busy) is shown here."""
+    contact = visible_lead(lead_id)
+    if current_user.agent_id is None:
+        abort(403)
+    phone_id = request.form.get("phone_id", type=int)
+    if phone_id is not None and phone_id not in {phone.id for phone in contact.phones}:
+        abort(404)
+    try:
+        engine().call(current_user.agent_id, contact.id, phone_id)
+    except EngineError as exc:
+        reason = masking.reason_text(str(exc), current_user.mask_numbers)
+        flash(gettext("The call was not placed: %(reason)s", reason=reason), "error")
+        return redirect(url_for("leads.card", lead_id=contact.id))
+    flash(gettext("Calling %(name)s…", name=masking.contact_label(contact,
+                                                                 current_user.mask_numbers)), "ok")
+    return redirect(url_for("desktop.index"))
 
 
 def progress_steps(statuses: list[LeadStatus], passed: set[str],

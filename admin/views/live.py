@@ -1,10 +1,11 @@
-"""The supervisors' live view: the tenant's agents and their states, calls in progress, and per
-campaign the figures pacing is judged by, refreshed on every event of the engine's stream."""
+"""The supervisors' live view: the tenant's agents and their states, calls in progress, per
+campaign the figures pacing is judged by and, for predictive campaigns, the engine's last pacing
+decision; refreshed on every event of the engine's stream."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,12 +15,12 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 
 from engine.store.models import (Agent, AgentStateLog, CallAttempt, Campaign, CampaignStatus,
-                                 Contact, Outcome)
+                                 Contact, DialMode, Outcome)
 
 from .. import masking
 from ..access import STAFF, roles
 from ..engine_client import EngineClient, EngineError, relay_response
-from ..extensions import db, state
+from ..extensions import db, engine, state
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 
@@ -37,27 +38,51 @@ class AgentRow:
 
 
 def _agents(client: EngineClient) -> tuple[list[AgentRow], str | None]:
-    """Every agent of the tenant; the engine is asked about those with an open state interval
-    (every logged-in agent has one), the others are offline."""
+    """Every agent of the tenant as the engine's ``GET /agents`` sees it (offline when not
+    logged in); ``since`` is the start of the agent's open state interval."""
     rows = db().execute(
         select(Agent.id, Agent.name, AgentStateLog.started_at)
         .outerjoin(AgentStateLog, (AgentStateLog.agent_id == Agent.id)
                    & AgentStateLog.ended_at.is_(None))
         .where(Agent.tenant_id == current_user.tenant_id).order_by(Agent.name)).all()
-    agents, error = [], None
+    try:
+        seen, error = {a["agent_id"]: a for a in client.agents()}, None
+    except EngineError as exc:
+        seen, error = {}, str(exc)
+    agents = []
     for agent_id, name, since in rows:
-        seen = None
-        if since is not None and error is None:
-            try:
-                seen = client.agent(agent_id)
-            except EngineError as exc:
-                error = str(exc)
-        if seen is None:
+        engine_view = seen.get(agent_id)
+        if engine_view is None:
             agents.append(AgentRow(agent_id, name, "offline", None, None, None))
         else:
-            agents.append(AgentRow(agent_id, name, seen["state"], seen.get("reason"),
-                                   seen.get("campaign_id"), since))
+            agents.append(AgentRow(agent_id, name, engine_view["state"],
+                                   engine_view.get("reason"), engine_view.get("campaign_id"),
+                                   since))
     return agents, error
+
+
+def _pacing(client: EngineClient, campaign: Campaign) -> dict[str, Any] | None:
+    """The engine's last pacing decision for a running predictive campaign, else None."""
+    if campaign.mode != DialMode.PREDICTIVE or campaign.status != CampaignStatus.RUNNING:
+        return None
+    try:
+        snapshot = client.pacing(campaign.id)
+    except EngineError:
+        return None  # said once on the page, from the agents' request
+    if not snapshot:
+        return None
+    return {**snapshot, "at": _instant(snapshot.get("at"))}
+
+
+def _instant(value: Any) -> datetime | None:
+    """The ISO time of a pacing decision, aware UTC (None when missing or unreadable)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
 
 
 def _calls() -> list[dict[str, Any]]:
@@ -74,9 +99,11 @@ def _calls() -> list[dict[str, Any]]:
              "agent": agent or ""} for attempt, contact, campaign, agent in rows]
 
 
-def _campaigns(agents: list[AgentRow], calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per running or paused campaign: agents by state, calls in progress, and today's attempts,
-    live answers, abandons and abandon rate against the campaign's cap."""
+def _campaigns(client: EngineClient, agents: list[AgentRow],
+               calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per running or paused campaign: agents by state, calls in progress, today's attempts,
+    live answers, abandons and abandon rate against the campaign's cap, and for a predictive
+    campaign the engine's pacing figures."""
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     today = datetime.combine(state().clock.now().astimezone(zone).date(), time(), zone)
     answered = CallAttempt.outcome.in_([Outcome.ANSWERED, Outcome.ABANDONED])
@@ -106,15 +133,17 @@ def _campaigns(agents: list[AgentRow], calls: list[dict[str, Any]]) -> list[dict
             "attempts": row.attempts if row else 0, "answered": answers, "abandoned": abandons,
             "abandon_rate": abandons / answers if answers else None,
             "abandon_cap": (campaign.pacing or {}).get("abandon_cap"),
+            "predictive": campaign.mode == DialMode.PREDICTIVE,
+            "pacing": _pacing(client, campaign),
         })
     return out
 
 
 def _context() -> dict[str, Any]:
-    client = EngineClient.from_settings(state().settings)
+    client = engine()
     agents, error = _agents(client)
     calls = _calls()
-    return {"agents": agents, "calls": calls, "campaigns": _campaigns(agents, calls),
+    return {"agents": agents, "calls": calls, "campaigns": _campaigns(client, agents, calls),
             "engine_error": error, "now": state().clock.now()}
 
 
@@ -135,5 +164,4 @@ def panel():  # type: ignore[no-untyped-def]
 def events() -> Response:
     """The engine's events about this tenant's agents only."""
     mine = set(db().scalars(select(Agent.id).where(Agent.tenant_id == current_user.tenant_id)))
-    return relay_response(EngineClient.from_settings(state().settings),
-                          lambda data: data.get("agent_id") in mine)
+    return relay_response(engine(), lambda data: data.get("agent_id") in mine)

@@ -47,7 +47,8 @@ TOKEN = "admin-test-token"
 
 class EngineThread:
     """``start()`` returns the API's port; ``call(fn)`` runs ``fn(core)`` in the engine's
-    thread (the core is not thread-safe) and returns its result."""
+    thread (the core and the simulator are not thread-safe) and returns its result;
+    ``simulator`` is the switch simulator the engine drives."""
 
     def __init__(self, db_url: str, recordings_dir: Path, clock: RunningClock) -> None:
         self._db_url, self._recordings, self._clock = db_url, recordings_dir, clock
@@ -57,6 +58,7 @@ class EngineThread:
         self._started: queue.Queue[int | BaseException] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="engine", daemon=True)
         self.port = 0
+        self.simulator: SwitchSimulator | None = None
 
     def start(self) -> int:
         self._thread.start()
@@ -80,8 +82,8 @@ class EngineThread:
 
     def _run(self) -> None:
         db = make_engine(self._db_url)
-        simulator = SwitchSimulator(scenario_from_dict(world()), seed=7, record_tick=0.05,
-                                    heartbeat_seconds=None).start()
+        simulator = self.simulator = SwitchSimulator(
+            scenario_from_dict(world()), seed=7, record_tick=0.05, heartbeat_seconds=None).start()
         core = DialerCore(nodes=[sim_node(simulator)], sessions=make_sessionmaker(db),
                           clock=self._clock, source=next_dialable,
                           recordings_dir=self._recordings, finish_hooks=default_hooks(90),

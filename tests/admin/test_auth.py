@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from admin import create_app
 from admin.seed import create_user
-from engine.store.models import Role, Tenant, User
+from engine.store.db import make_engine, make_sessionmaker
+from engine.store.models import LoginFailure, Role, Tenant, User
 
 from .conftest import PASSWORD, csrf_token, login, post
 
@@ -65,6 +67,46 @@ def test_throttling_locks_a_username_after_repeated_failures(app, clock):
     assert login(app.test_client(), "a_supervisor").status_code == 302  # others unaffected
     clock.advance(app.config["LOGIN_LOCKOUT_SECONDS"] + 1)
     assert login(client, "a_admin", PASSWORD).status_code == 302
+
+
+def test_throttle_is_shared_by_app_instances_on_one_database(app, world, clock, db_url):
+    """Two processes (gunicorn workers, instances behind a proxy) count the same failures."""
+    other = create_app(world.settings, clock=clock,
+                       session_factory=make_sessionmaker(make_engine(db_url)))
+    first, second = app.test_client(), other.test_client()
+    for client in (first, second, first, second, first):
+        assert login(client, "a_admin", "guess").status_code == 401
+    for client in (first, second):
+        locked = login(client, "a_admin", PASSWORD)
+        assert locked.status_code == 429 and "Повторите через 901" in locked.get_data(as_text=True)
+    clock.advance(600)
+    assert "Повторите через 301" in login(second, "a_admin").get_data(as_text=True)
+    clock.advance(301)
+    assert login(second, "a_admin").status_code == 302
+    for _ in range(4):  # the success cleared the count
+        assert login(first, "a_admin", "guess").status_code == 401
+    assert login(first, "a_admin").status_code == 302
+
+
+def test_an_address_is_locked_after_many_usernames_fail(app, world, clock, db_url, session):
+    other = create_app(world.settings, clock=clock,
+                       session_factory=make_sessionmaker(make_engine(db_url)))
+    attacker = {"REMOTE_ADDR": "192.0.2.7"}
+    for n in range(20):
+        client = (app if n % 2 else other).test_client()
+        client.environ_base.update(attacker)
+        assert login(client, f"user{n}", "guess").status_code == 401
+    blocked = other.test_client()
+    blocked.environ_base.update(attacker)
+    assert login(blocked, "a_admin").status_code == 429
+    assert login(app.test_client(), "a_admin").status_code == 302  # another address
+    clock.advance(app.config["LOGIN_LOCKOUT_SECONDS"] + 1)
+    assert login(blocked, "a_admin").status_code == 302
+    again = other.test_client()
+    again.environ_base.update(attacker)
+    login(again, "nobody", "guess")  # a new failure purges the ones that left the window
+    rows = session.execute(select(LoginFailure.scope, LoginFailure.key)).all()
+    assert sorted(rows) == [("address", "192.0.2.7"), ("user", "nobody")]
 
 
 def test_session_cookie_is_secure_httponly_samesite(app):

@@ -1,6 +1,6 @@
 """End to end in real headless Chromium: log in, create and start a campaign, upload a list,
 filter leads, open a lead card, check the funnel and statistics. Screenshots of each main page
-go to test-artifacts/screenshots/."""
+go to test-artifacts/screenshots/ (at the repository root; not committed)."""
 
 from __future__ import annotations
 
@@ -37,13 +37,32 @@ def base_url(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page():  # type: ignore[no-untyped-def]
+def new_page():  # type: ignore[no-untyped-def]
+    """``new_page()``: a page in a fresh browser context (its own cookies: another user)."""
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ru-RU")
-        context.set_default_timeout(15_000)
-        yield context.new_page()
+
+        def make():  # type: ignore[no-untyped-def]
+            context = browser.new_context(viewport={"width": 1400, "height": 900},
+                                          locale="ru-RU")
+            context.set_default_timeout(15_000)
+            return context.new_page()
+
+        yield make
         browser.close()
+
+
+@pytest.fixture
+def page(new_page):  # type: ignore[no-untyped-def]
+    return new_page()
+
+
+def log_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,17 +3,14 @@ engine's event stream (the softphone answering turns the agent ready without a r
 
 from __future__ import annotations
 
-from .conftest import PASSWORD
 from .engine_server import app, engine, seats  # noqa: F401 (fixtures)
-from .test_browser import base_url, page, pytestmark, shot  # noqa: F401 (fixtures, marks)
+from .test_browser import (base_url, log_in, new_page, page, pytestmark,  # noqa: F401 (fixtures)
+                           shot)
 
 
 def test_agent_joins_pauses_and_gets_ready(page, base_url, seats):  # type: ignore[no-untyped-def]
     seat = seats["a"]
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", "a_agent")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    log_in(page, base_url, "a_agent")
     page.click("header nav >> text=Рабочее место")
     state = page.locator("#agent-state")
     assert state.get_attribute("data-state") == "offline"

@@ -53,6 +53,23 @@ def test_keyset_pages_cover_every_lead_once_in_order(small_pages, as_user, sessi
     assert _all_pages(client, "sort=updated_asc") == expected[::-1]
 
 
+@pytest.mark.parametrize("ranges_per_query", [200, 4])
+def test_team_pages_merge_agent_status_ranges_in_order(small_pages, as_user, session, world,
+                                                       monkeypatch, ranges_per_query):
+    """A team's pages are merged from per-agent-and-status ranges, several statements of
+    ranges when there are many; they walk the team's leads in the same order either way."""
+    monkeypatch.setattr(leads_query, "RANGES_PER_QUERY", ranges_per_query)
+    team = world.a_demo.agents[0].team_id
+    team_agents = {a.id for a in world.a_demo.agents if a.team_id == team}
+    client = as_user("a_admin")
+    expected = [row.id for row in session.execute(
+        select(Contact.id).where(Contact.assigned_agent_id.in_(team_agents))
+        .order_by(Contact.updated_at.desc(), Contact.id.desc()))]
+    assert len(expected) > 2 * small_pages.config["PAGE_SIZE"]
+    assert _all_pages(client, f"team={team}") == expected
+    assert _all_pages(client, f"team={team}&sort=updated_asc") == expected[::-1]
+
+
 def test_status_filter_with_several_statuses(small_pages, as_user, session, world):
     client = as_user("a_admin")
     got = _all_pages(client, "status=refused&status=wrong_number")

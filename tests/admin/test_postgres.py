@@ -45,6 +45,15 @@ def test_all_screens_on_postgres(pg_url, tmp_path, clock):
                 "/funnel/?date_from=2026-11-01", "/statistics/?date_from=2026-11-01",
                 f"/leads/?team={demo.agents[0].team_id}&updated_from=2026-11-01"):
         assert client.get(url).status_code == 200, url
+    team = demo.agents[0].team_id
+    team_agents = {a.id for a in demo.agents if a.team_id == team}
+    team_page = client.get(f"/leads/?format=json&team={team}").get_json()["leads"]
+    expected = sorted((c for c in demo.contacts if c.assigned_agent_id in team_agents),
+                      key=lambda c: (c.updated_at, c.id), reverse=True)[:15]
+    assert [row["id"] for row in team_page] == [c.id for c in expected]
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):  # the throttle's table on PostgreSQL
+        assert login(app.test_client(), "pg_supervisor", "guess").status_code == 401
+    assert login(app.test_client(), "pg_supervisor").status_code == 429
     export = client.get("/exports/leads.xlsx?status=interested")
     rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
     assert len(rows) - 1 == sum(c.status == "interested" for c in demo.contacts)
