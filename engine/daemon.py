@@ -82,7 +82,7 @@ class Daemon:
             log.warning("control API off: set api_token (DIALER_API_TOKEN) to enable it")
             return
         hub = EventHub()
-        core.state_log = PublishingStateLog(core.writer, hub)
+        core.state_log = PublishingStateLog(core.writer, core.writer.announce)
         core.notify = hub.publish
         app = create_api(core, hub, self.settings.api_token)
         self.api_server = WSGIServer((self.settings.api_host, self.settings.api_port), app,

@@ -6,8 +6,10 @@ and talks briefly; prints originates per second sustained, peak concurrent calls
 engine's own answer-to-bridge latency p50/p99: CHANNEL_ANSWER read off the socket by the
 engine -> ``uuid_bridge`` written to the socket. Also printed: the same from the switch's
 own answer time (``Event-Date-Timestamp``; includes time the event waited in the socket
-before the engine read it), ``dead_air_ms`` (to the CHANNEL_BRIDGE event), the CPU time
-used by the engine process and by the simulator, and the load average.
+before the engine read it), ``dead_air_ms`` (to the CHANNEL_BRIDGE event), how late the
+event loop woke a greenlet sleeping 5 ms (p99 and worst: time the loop was busy with
+something else, such as work that blocks it), the CPU time used by the engine process and
+by the simulator, and the load average.
 IVR phase: no agents, long messages, up to ``--ivr-channels`` calls at once; prints the peak
 concurrent calls and originates per second.
 
@@ -178,6 +180,27 @@ class BridgeLatency:
         self.switch_ms.clear()
 
 
+class LoopLag:
+    """How late the event loop wakes a greenlet that sleeps ``period_s``, once per period
+    from creation to ``stop``."""
+
+    def __init__(self, period_s: float = 0.005) -> None:
+        self.period_s = period_s
+        self.lags_ms: list[float] = []
+        self._greenlet = gevent.spawn(self._run)
+
+    def _run(self) -> None:
+        while True:
+            started = time.monotonic()
+            gevent.sleep(self.period_s)
+            self.lags_ms.append((time.monotonic() - started - self.period_s) * 1000)
+
+    def stop(self) -> dict[str, float]:
+        self._greenlet.kill()
+        return {"lag_p99": percentile(self.lags_ms, 0.99),
+                "lag_max": max(self.lags_ms, default=float("nan"))}
+
+
 def process_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far (Linux /proc), NaN elsewhere."""
     try:
@@ -256,11 +279,12 @@ def progressive_phase(core: DialerCore, sessions, simulator_pid: int, latency: B
     print(f"  {len(agent_ids)} agents logged in and ready in {time.monotonic() - t0:.1f} s")
     latency.reset()
     cpu = CpuMeter(simulator_pid)
+    lag = LoopLag()
     started = datetime.now(timezone.utc)
     peak, _, elapsed = run_phase(core, ProgressiveRunner(core, campaign_id, tick_s=0.01),
                                  args.seconds)
     ended = datetime.now(timezone.utc)
-    figures = cpu.figures()
+    figures = {**cpu.figures(), **lag.stop()}
     core.writer.flush()
     with sessions() as session:
         dead_air = [d for d in session.scalars(select(CallAttempt.dead_air_ms).where(
@@ -282,7 +306,8 @@ def progressive_phase(core: DialerCore, sessions, simulator_pid: int, latency: B
           f"p99 {figures['p99']:.1f} ms; from the switch's answer time p50 "
           f"{figures['switch_p50']:.1f} ms, p99 {figures['switch_p99']:.1f} ms; dead air "
           f"(to the bridge event) p50 {figures['dead_air_p50']:.0f} ms, p99 "
-          f"{figures['dead_air_p99']:.0f} ms ({log_rows} agent state rows); CPU: engine "
+          f"{figures['dead_air_p99']:.0f} ms ({log_rows} agent state rows); event loop late "
+          f"p99 {figures['lag_p99']:.1f} ms, worst {figures['lag_max']:.0f} ms; CPU: engine "
           f"{figures['engine_cpu']:.0%} of a core ({figures['cpu_ms_per_call']:.1f} ms per "
           f"originated call), simulator {figures['sim_cpu']:.0%}; "
           f"load average {figures['load']:.1f}")
@@ -361,7 +386,8 @@ def main() -> None:
           f"peak {median['peak']:.0f} concurrent; engine answer-event-to-bridge-command p50 "
           f"{median['p50']:.1f} ms, p99 {median['p99']:.1f} ms; from the switch's answer time "
           f"p50 {median['switch_p50']:.1f} ms, p99 {median['switch_p99']:.1f} ms; dead air p50 "
-          f"{median['dead_air_p50']:.0f} ms, p99 {median['dead_air_p99']:.0f} ms; CPU: engine "
+          f"{median['dead_air_p50']:.0f} ms, p99 {median['dead_air_p99']:.0f} ms; event loop "
+          f"late p99 {median['lag_p99']:.1f} ms, worst {median['lag_max']:.0f} ms; CPU: engine "
           f"{median['engine_cpu']:.0%} of a core ({median['cpu_ms_per_call']:.1f} ms per "
           f"originated call), simulator {median['sim_cpu']:.0%}; "
           f"load average {median['load']:.1f}"

@@ -104,19 +104,13 @@ def _contact_view(contact: Contact, number: str | None) -> dict[str, Any]:
             "status": status_label(contact.status)}
 
 
-def _call_card(agent_id: int, agent: dict[str, Any]) -> CallCard | None:
-    """The call the engine says the agent is talking on, else the agent's last call if it
-    was connected and still waits for a disposition. (The engine announces a bridge before
-    its write-behind stores ``bridged_at``, so a talking agent's call is taken by its id.)"""
-    talking = agent["state"] == "talking" and agent.get("attempt_id")
-    if talking:
-        attempt = db().get(CallAttempt, agent["attempt_id"])
-    else:
-        attempt = db().scalar(select(CallAttempt).where(
-            CallAttempt.agent_id == agent_id, CallAttempt.tenant_id == current_user.tenant_id)
-            .order_by(CallAttempt.id.desc()).limit(1))
-    if attempt is None or attempt.tenant_id != current_user.tenant_id \
-            or attempt.disposition is not None or (attempt.bridged_at is None and not talking):
+def _call_card(agent_id: int) -> CallCard | None:
+    """The agent's last call if it was connected and still waits for a disposition (the
+    engine announces a call or agent state only once it is stored)."""
+    attempt = db().scalar(select(CallAttempt).where(
+        CallAttempt.agent_id == agent_id, CallAttempt.tenant_id == current_user.tenant_id)
+        .order_by(CallAttempt.id.desc()).limit(1))
+    if attempt is None or attempt.bridged_at is None or attempt.disposition is not None:
         return None
     contact = db().get(Contact, attempt.contact_id)
     campaign = db().get(Campaign, attempt.campaign_id)
@@ -141,7 +135,7 @@ def _panel_context() -> dict[str, Any]:
         agent = engine().agent(agent_id)
     except EngineError as exc:
         agent, error = None, str(exc)
-    call = _call_card(agent_id, agent) if agent else None
+    call = _call_card(agent_id) if agent else None
     campaigns = db().scalars(select(Campaign).where(
         Campaign.tenant_id == current_user.tenant_id, Campaign.status == CampaignStatus.RUNNING,
         Campaign.mode != DialMode.IVR).order_by(Campaign.name)).all()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import gevent.queue
 
 from engine.agents import AgentState, StateLog
+
+Announce = Callable[[str, dict[str, Any]], None]
 
 
 class EventHub:
@@ -33,15 +36,17 @@ class EventHub:
 
 
 class PublishingStateLog:
-    """A StateLog that also announces each agent state change on the hub."""
+    """A StateLog that also announces each agent state change (``agent_state`` events)
+    through ``announce``: the write-behind's, so that an event goes out once the change
+    it tells is stored (``WriteBehind.announce``)."""
 
-    def __init__(self, inner: StateLog, hub: EventHub) -> None:
+    def __init__(self, inner: StateLog, announce: Announce) -> None:
         self._inner = inner
-        self._hub = hub
+        self._announce = announce
 
     def record(self, agent_id: int, state: AgentState, reason: str | None,
                campaign_id: int | None, at: datetime) -> None:
         self._inner.record(agent_id, state, reason, campaign_id, at)
-        self._hub.publish("agent_state", {"agent_id": agent_id, "state": state.value,
-                                          "reason": reason, "campaign_id": campaign_id,
-                                          "at": at.isoformat()})
+        self._announce("agent_state", {"agent_id": agent_id, "state": state.value,
+                                       "reason": reason, "campaign_id": campaign_id,
+                                       "at": at.isoformat()})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -18,6 +19,7 @@ from engine.store.models import (
     CallbackStatus,
     Campaign,
     Contact,
+    Phone,
 )
 
 # Run in the transaction that ends an attempt (final export sequence, reach blocks...).
@@ -35,25 +37,43 @@ class Dialable(Protocol):
     callback_id: int | None
 
 
-def create_pending(session: Session, campaign: Campaign, item: Dialable, *, mode: str,
-                   agent_id: int | None, node: str, call_uuid: str, now: datetime) -> CallAttempt:
-    """Insert the attempt (state pending); a callback it serves is marked done with it."""
-    contact = session.get(Contact, item.contact_id)
-    if contact is None:
-        raise LookupError(f"contact {item.contact_id} does not exist")
-    attempt = CallAttempt(
-        tenant_id=campaign.tenant_id, campaign_id=campaign.id, contact_id=item.contact_id,
-        phone_id=item.phone_id, number=item.number, agent_id=agent_id,
-        callback_id=item.callback_id if item.is_callback else None, mode=mode, node=node,
-        call_uuid=call_uuid, state=AttemptState.PENDING, created_at=now, result={},
-    )
-    session.add(attempt)
-    if attempt.callback_id is not None:
-        callback = session.get(Callback, attempt.callback_id)
-        if callback is not None:
-            callback.status, callback.done_at = CallbackStatus.DONE, now
+@dataclass(frozen=True)
+class NewAttempt:
+    """One attempt about to be dialed: the number, its agent (if any), node and call uuid."""
+
+    item: Dialable
+    agent_id: int | None
+    node: str
+    call_uuid: str
+
+
+def create_pending(session: Session, campaign: Campaign, attempts: Sequence[NewAttempt], *,
+                   mode: str, now: datetime) -> list[CallAttempt | None]:
+    """Insert the attempts (state pending) in one flush; the callbacks they serve are marked
+    done with them. A contact deleted since it was fetched gets None, the others their row."""
+    wanted = {new.item.contact_id for new in attempts}
+    existing = set(session.scalars(select(Contact.id).where(Contact.id.in_(wanted))))
+    rows = [CallAttempt(
+        tenant_id=campaign.tenant_id, campaign_id=campaign.id, contact_id=new.item.contact_id,
+        phone_id=new.item.phone_id, number=new.item.number, agent_id=new.agent_id,
+        callback_id=new.item.callback_id if new.item.is_callback else None, mode=mode,
+        node=new.node, call_uuid=new.call_uuid, state=AttemptState.PENDING, created_at=now,
+        result={}) if new.item.contact_id in existing else None for new in attempts]
+    session.add_all(row for row in rows if row is not None)
+    served = [row.callback_id for row in rows if row is not None and row.callback_id is not None]
+    if served:
+        session.execute(update(Callback).where(Callback.id.in_(served))
+                        .values(status=CallbackStatus.DONE, done_at=now)
+                        .execution_options(synchronize_session=False))
     session.flush()
-    return attempt
+    return rows
+
+
+def disable_phones(session: Session, reasons: Mapping[int, str]) -> None:
+    """Phones that cannot be dialed (by phone id), each with its reason."""
+    for phone_id, reason in reasons.items():
+        session.execute(update(Phone).where(Phone.id == phone_id)
+                        .values(disabled_reason=reason[:120]))
 
 
 def create_inbound(session: Session, campaign: Campaign, *, contact_id: int,

@@ -2,13 +2,18 @@
 
 A mode subclass decides *when* to dial (``step``) and what an answer means
 (``call_answered``). The attempt row is written and committed (pending) before
-the originate is sent, so a crash can always be reconciled.
+the originate is sent, so a crash can always be reconciled. The runner's database
+work runs on the write-behind's thread (``WriteBehind.run``): the runner's greenlet
+waits for it, the event loop (answers, bridges) does not.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid as uuidlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 import gevent
@@ -17,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.agents import AgentSession, AgentState
-from engine.calls import Call
+from engine.calls import Call, CallState
 from engine.store.db import transaction
 from engine.store.models import (
     AttemptState,
@@ -26,7 +31,6 @@ from engine.store.models import (
     CampaignStatus,
     DialMode,
     Outcome,
-    Phone,
 )
 from engine.switch.connection import (
     PendingJob,
@@ -38,10 +42,11 @@ from engine.switch.originate import DialStringError, customer_leg, endpoint_for
 
 from .amd import ORIGINATE_VARIABLES as AMD_VARIABLES
 from .amd import AmdGate
-from .attempts import Dialable, create_pending
+from .attempts import Dialable, NewAttempt, create_pending, disable_phones
 from .core import DialerCore
 from .limits import RateLimit, gateway_key
 from .settings import CampaignConfigError, RunSettings
+from .writer import capture
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,17 @@ BUFFER_TTL_S = 1.0  # dialable numbers fetched ahead are used within this time, 
 MIN_BATCH = 20
 # New calls wait while this many switch events are unhandled: answered customers come first.
 MAX_BACKLOG = 20
+
+
+@dataclass(frozen=True)
+class _Dial:
+    """One call of a ``dial_many``, with what was taken for it before its attempt is written."""
+
+    new: NewAttempt
+    agent: AgentSession | None
+    connection: SwitchConnection
+    endpoint: str
+    reserved: bool  # the agent was ready and reserved here (released if nothing is dialed)
 
 
 class CampaignRunner:
@@ -80,9 +96,12 @@ class CampaignRunner:
         self._buffer: list[Dialable] = []
         self._buffer_at = float("-inf")
         self._buffer_dry = False
+        self._withdrawn: set[int] = set()  # during the refill in flight
         self._after_contact = 0
         self._status_at = float("-inf")
         self._status_running = False
+        # Originates not yet returned: a bridge waits for them (see ``bridge``).
+        self._originating: dict[str, AsyncResult] = {}
 
     def check(self, session: Session, campaign: Campaign) -> None:
         """Refuse to start a campaign that must not run (a mode adds its own rules)."""
@@ -117,12 +136,14 @@ class CampaignRunner:
         """The campaign's status, read again at most once a second."""
         now = self.core.clock.monotonic()
         if now - self._status_at >= 1.0:
-            with self.core.sessions() as session:
-                campaign = session.get(Campaign, self.campaign_id)
-                self._status_running = (campaign is not None
-                                        and campaign.status is CampaignStatus.RUNNING)
+            self._status_running = self.core.writer.run(self._read_running)
             self._status_at = now
         return self._status_running
+
+    def _read_running(self) -> bool:
+        with self.core.sessions() as session:
+            campaign = session.get(Campaign, self.campaign_id)
+            return campaign is not None and campaign.status is CampaignStatus.RUNNING
 
     def step(self) -> None:
         raise NotImplementedError
@@ -150,26 +171,34 @@ class CampaignRunner:
         return taken
 
     def _refill(self, wanted: int) -> None:
-        """Ask the strategy, minus contacts with an attempt still open (in any run).
+        """Ask the strategy, minus contacts with an attempt still open (in any run) and
+        those withdrawn while it was asked.
 
         The strategy is walked like a hopper: each batch starts after the last contact of
         the previous one, and from the start again once a batch comes back short."""
+        self._withdrawn = set()
+        items, busy = self.core.writer.run(self._fetch, wanted, self.core.clock.now())
+        short = len(items) < wanted
+        self._after_contact = 0 if short else max(item.contact_id for item in items)
+        busy |= self._withdrawn
+        self._buffer = [item for item in items if item.contact_id not in busy]
+        self._buffer_dry = short
+        self._buffer_at = self.core.clock.monotonic()
+
+    def _fetch(self, wanted: int, now: datetime) -> tuple[Sequence[Dialable], set[int]]:
+        """The strategy's next numbers and the contacts with an open attempt."""
         with self.core.sessions() as session:
             campaign = session.get(Campaign, self.campaign_id)
             busy = set(session.scalars(select(CallAttempt.contact_id).where(
                 CallAttempt.campaign_id == self.campaign_id,
                 CallAttempt.state != AttemptState.ENDED)))
-            items = self.core.source(session, campaign, self.core.clock.now(), wanted,
-                                     after_contact=self._after_contact)
-        short = len(items) < wanted
-        self._after_contact = 0 if short else max(item.contact_id for item in items)
-        self._buffer = [item for item in items if item.contact_id not in busy]
-        self._buffer_dry = short
-        self._buffer_at = self.core.clock.monotonic()
+            return self.core.source(session, campaign, now, wanted,
+                                    after_contact=self._after_contact), busy
 
     def withdraw(self, contact_id: int) -> None:
         """The contact is on a call that did not come from this runner's steps (one click,
         an inbound callback): never dial it from numbers fetched before that."""
+        self._withdrawn.add(contact_id)
         self._buffer = [item for item in self._buffer if item.contact_id != contact_id]
 
     def dial(self, item: Dialable, agent: AgentSession | None) -> Call | None:
@@ -179,59 +208,113 @@ class CampaignRunner:
     def dial_many(self, pairs: list[tuple[Dialable, AgentSession | None]]) -> list[Call | None]:
         """Write the attempts (pending) in one transaction, then originate each.
 
-        A ready agent is reserved for its call (an agent already reserved for a preview
-        card stays so) and the call goes out on that agent's node. A number the gateway
-        template cannot take disables its phone, with the reason, instead of being dialed.
+        The write runs on the database thread; before it, each call takes what a concurrent
+        step could take twice (its numbers are out of the buffer already): a ready agent is
+        reserved (an agent already reserved for a preview card or a call of their own stays
+        so) and the rate limits count it. A call whose attempt is not written gives them
+        back; its number goes back to the buffer too when the write failed as a whole (not
+        when its contact is gone). Each call goes out on its agent's node. A number the
+        gateway template cannot take disables its phone, with the reason, instead of being
+        dialed. The write and the originates run in a greenlet of their own, so that a runner
+        stopped meanwhile (its greenlet killed) still dials every attempt it committed.
         Returns each call, or None where nothing was sent."""
-        planned = []
-        for item, agent in pairs:
-            connection = (self.core.pool[agent.node] if agent and agent.node
-                          else self.core.pool.choose())
-            call_uuid = str(uuidlib.uuid4())
-            try:
-                endpoint = endpoint_for(self.campaign.gateway, item.number)
-            except DialStringError as exc:
-                self._disable_phone(item, str(exc))
-                planned.append(None)
-                continue
-            planned.append((item, agent, connection, call_uuid, endpoint))
-        now = self.core.clock.now()
-        with transaction(self.core.sessions) as session:
-            campaign = session.get(Campaign, self.campaign_id)
-            ids = [create_pending(session, campaign, plan[0], mode=self.mode.value,
-                                  agent_id=plan[1].agent_id if plan[1] else None,
-                                  node=plan[2].name, call_uuid=plan[3], now=now).id
-                   if plan else None for plan in planned]
-        sent = [self._originate(attempt_id, *plan) if plan and attempt_id else None
-                for attempt_id, plan in zip(ids, planned)]
+        dials: list[_Dial | None] = []
+        disabled: dict[int, str] = {}
+        try:
+            for item, agent in pairs:
+                dials.append(self._take(item, agent, disabled))
+        except Exception:
+            self._give_back_all(dials)
+            raise
+        calls, error = gevent.spawn(capture, self._write_and_dial, (dials, disabled)).get()
+        if error is not None:
+            raise error
+        return calls or []
+
+    def _write_and_dial(self, dials: list[_Dial | None],
+                        disabled: Mapping[int, str]) -> list[Call | None]:
+        taken = [dial for dial in dials if dial is not None]
+        try:
+            ids = self.core.writer.run(self._write_pending, [dial.new for dial in taken],
+                                       disabled, self.core.clock.now())
+        except Exception:
+            self._give_back_all(taken)
+            raise
+        attempt_ids = dict(zip((dial.new.call_uuid for dial in taken), ids))
+        sent = []
+        for dial in dials:
+            attempt_id = attempt_ids.get(dial.new.call_uuid) if dial else None
+            if dial is not None and attempt_id is None:
+                log.warning("campaign %s: contact %s is gone, not dialed", self.campaign_id,
+                            dial.new.item.contact_id)
+                self._give_back(dial)
+            sent.append(self._originate(attempt_id, dial) if dial and attempt_id else None)
         return [self._confirm(*pending) if pending else None for pending in sent]
 
-    def _disable_phone(self, item: Dialable, reason: str) -> None:
-        log.error("campaign %s: contact %s: %s", self.campaign_id, item.contact_id, reason)
-        if item.phone_id is None:
-            return
-        with transaction(self.core.sessions) as session:
-            phone = session.get(Phone, item.phone_id)
-            if phone is not None:
-                phone.disabled_reason = reason[:120]
-
-    def _originate(self, attempt_id: int, item: Dialable, agent: AgentSession | None,
-                   connection: SwitchConnection, call_uuid: str,
-                   endpoint: str) -> tuple[Call, SwitchConnection, PendingJob | None] | None:
-        """Follow the call and send its originate (confirmed by ``_confirm``)."""
-        call = Call(attempt_id=attempt_id, uuid=call_uuid, node=connection.name,
-                    campaign_id=self.campaign_id, clock=self.core.clock,
-                    observer=self.amd or self,
-                    agent_id=agent.agent_id if agent else None, contact_id=item.contact_id)
-        if agent is not None and agent.state is AgentState.READY:
+    def _take(self, item: Dialable, agent: AgentSession | None,
+              disabled: dict[int, str]) -> _Dial | None:
+        """Choose the call's node and uuid, reserve its ready agent, count it in the limits;
+        or note in ``disabled`` why its number cannot be dialed."""
+        try:
+            endpoint = endpoint_for(self.campaign.gateway, item.number)
+        except DialStringError as exc:
+            log.error("campaign %s: contact %s: %s", self.campaign_id, item.contact_id, exc)
+            if item.phone_id is not None:
+                disabled[item.phone_id] = str(exc)
+            return None
+        connection = (self.core.pool[agent.node] if agent and agent.node
+                      else self.core.pool.choose())
+        call_uuid = str(uuidlib.uuid4())
+        reserved = agent is not None and agent.state is AgentState.READY
+        if reserved:
             agent.reserve(call_uuid)
-        elif agent is not None:
-            agent.call_uuid = call_uuid  # reserved earlier (a preview card)
         for limit in self._limits():
             limit.take()
+        new = NewAttempt(item, agent.agent_id if agent else None, connection.name, call_uuid)
+        return _Dial(new, agent, connection, endpoint, reserved)
+
+    def _give_back_all(self, dials: Sequence[_Dial | None]) -> None:
+        """Undo ``_take`` for calls whose attempts were not written: their numbers go back
+        to the buffer (unless withdrawn meanwhile)."""
+        given_back = [dial for dial in dials if dial is not None]
+        for dial in given_back:
+            self._give_back(dial)
+        self._buffer = [dial.new.item for dial in given_back
+                        if dial.new.item.contact_id not in self._withdrawn] + self._buffer
+
+    def _give_back(self, dial: _Dial) -> None:
+        """Undo ``_take`` for a call that is not dialed."""
+        for limit in self._limits():
+            limit.release()
+        agent = dial.agent
+        if dial.reserved and agent is not None and agent.state is AgentState.RESERVED \
+                and agent.call_uuid == dial.new.call_uuid:
+            agent.release()
+
+    def _write_pending(self, attempts: list[NewAttempt], disabled: Mapping[int, str],
+                       now: datetime) -> list[int | None]:
+        """On the database thread: the attempts' ids (None for a contact that is gone)."""
+        if not attempts and not disabled:
+            return []
+        with transaction(self.core.sessions) as session:
+            disable_phones(session, disabled)
+            rows = create_pending(session, self.campaign, attempts, mode=self.mode.value,
+                                  now=now)
+            return [row.id if row is not None else None for row in rows]
+
+    def _originate(self, attempt_id: int,
+                   dial: _Dial) -> tuple[Call, SwitchConnection, PendingJob | None]:
+        """Follow the call and send its originate (confirmed by ``_confirm``)."""
+        new, agent, connection = dial.new, dial.agent, dial.connection
+        call = Call(attempt_id=attempt_id, uuid=new.call_uuid, node=connection.name,
+                    campaign_id=self.campaign_id, clock=self.core.clock,
+                    observer=self.amd or self, agent_id=new.agent_id,
+                    contact_id=new.item.contact_id)
+        if agent is not None and not dial.reserved:
+            agent.call_uuid = new.call_uuid  # reserved earlier (a preview card, an own call)
         self.core.track(call)
         originate = customer_leg(
-            uuid=call_uuid, endpoint=endpoint, attempt_id=attempt_id,
+            uuid=new.call_uuid, endpoint=dial.endpoint, attempt_id=attempt_id,
             campaign_id=self.campaign_id, node=self.core.node_id,
             ring_timeout_s=self.settings.ring_timeout_s,
             caller_id_number=self.campaign.caller_id_number,
@@ -243,7 +326,7 @@ class CampaignRunner:
             return call, connection, connection.bgapi_send("originate " + originate.command())
         except SwitchUnavailable:  # not sent: reconciliation after the reconnect closes it
             log.warning("campaign %s: switch %s down, originate of %s not sent",
-                        self.campaign_id, connection.name, call_uuid)
+                        self.campaign_id, connection.name, new.call_uuid)
             return call, connection, None
 
     def _confirm(self, call: Call, connection: SwitchConnection,
@@ -260,20 +343,30 @@ class CampaignRunner:
             log.warning("campaign %s: switch %s lost during originate of %s",
                         self.campaign_id, connection.name, call.uuid)
             return call
+        self._originating[call.uuid] = job
         gevent.spawn(self._await_job, call, job)
         return call
 
-    @staticmethod
-    def _await_job(call: Call, job: AsyncResult) -> None:
+    def _await_job(self, call: Call, job: AsyncResult) -> None:
         try:
             call.job_result(job.get())
         except SwitchUnavailable:  # the connection died first: reconciliation decides
             pass
+        finally:
+            self._originating.pop(call.uuid, None)
 
     def bridge(self, call: Call, agent: AgentSession) -> None:
         """Connect an answered customer to an agent's parked leg, or abandon the call.
 
-        The command goes out at once; its reply is awaited in another greenlet."""
+        The command goes out at once, unless the customer's ``originate`` has not returned
+        yet: FreeSWITCH watches a new leg for some 20-40 ms after CHANNEL_ANSWER, and a
+        ``uuid_bridge`` then makes the originate fail (``-ERR ORIGINATOR_CANCEL``) while the
+        leg lives on; the bridge then goes out when the originate's result is in. Its reply
+        is awaited in another greenlet."""
+        job = self._originating.get(call.uuid)
+        if job is not None and not job.ready():
+            gevent.spawn(self._bridge_when_originated, call, agent, job)
+            return
         command = f"uuid_bridge {call.uuid} {agent.leg_uuid}"
         try:
             connection = self.core.pool[call.node]
@@ -282,6 +375,14 @@ class CampaignRunner:
             log.warning("call %s: bridge to agent %s failed: %s", call.uuid, agent.agent_id, exc)
             return  # reconciliation after the reconnect decides
         gevent.spawn(self._bridge_result, call, agent, connection, command, sent)
+
+    def _bridge_when_originated(self, call: Call, agent: AgentSession, job: AsyncResult) -> None:
+        try:
+            body = job.get()
+        except SwitchUnavailable:
+            return  # reconciliation after the reconnect decides
+        if body.startswith("+OK") and call.state is CallState.ANSWERED:
+            self.bridge(call, agent)
 
     def _bridge_result(self, call: Call, agent: AgentSession, connection: SwitchConnection,
                        command: str, sent: AsyncResult) -> None:

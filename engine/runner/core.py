@@ -76,10 +76,11 @@ class DialerCore:
                                timeout_s=timeout_s)
         self.calls: dict[str, Call] = {}
         self.agents = AgentPool()
-        self.writer = WriteBehind(sessions, finish_hooks)
+        # Where events for agents' screens go (see ``notify``).
+        self._events: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
+        self.writer = WriteBehind(sessions, finish_hooks,
+                                  publish=lambda kind, data: self._events(kind, data))
         self.state_log: StateLog = self.writer
-        # Announcements for agents' screens (the control API's event stream sets it).
-        self.notify: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
         self._announced: dict[str, CallState] = {}  # the last state told, per live call
         # Contact cards of agents' live non-preview calls (inbound callbacks), by agent id.
         self.cards: dict[int, dict[str, Any]] = {}
@@ -87,6 +88,17 @@ class DialerCore:
         self.inbound = InboundRouter(self, region)  # customers calling campaigns back
         self._ticker: gevent.Greenlet | None = None
         self._first_connect: set[str] = set()
+
+    @property
+    def notify(self) -> Callable[[str, dict[str, Any]], None]:
+        """Tell agents' screens an event about nothing stored (a preview or inbound card): at
+        once, or after the call and agent events still waiting for their write, so that
+        events keep their order. Set it to where events go (the control API's stream)."""
+        return self.writer.tell
+
+    @notify.setter
+    def notify(self, events: Callable[[str, dict[str, Any]], None]) -> None:
+        self._events = events
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -152,11 +164,12 @@ class DialerCore:
         self._announced.pop(call.uuid, None)
 
     def announce(self, call: Call) -> None:
-        """Tell agents' screens (``call`` events) each new state of a call, once."""
+        """Tell agents' screens (``call`` events) each new state of a call, once, after the
+        write that stores it."""
         if self._announced.get(call.uuid) is call.state:
             return
         self._announced[call.uuid] = call.state
-        self.notify("call", {
+        self.writer.announce("call", {
             "attempt_id": call.attempt_id or None, "call_uuid": call.uuid,
             "campaign_id": call.campaign_id, "contact_id": call.contact_id,
             "agent_id": call.agent_id, "state": call.state.value,
@@ -240,7 +253,7 @@ class DialerCore:
             agent.logout(f"softphone not reached: {body.strip()}")
             self.agents.remove(agent.agent_id)
 
-    def _hang_up_leg(self, node: str, leg: str) -> None:
+    def hang_up_leg(self, node: str, leg: str) -> None:
         try:
             self.pool[node].api(f"uuid_kill {leg}")
         except (SwitchError, SwitchUnavailable):
@@ -254,7 +267,7 @@ class DialerCore:
         agent.logout("logout")
         self.agents.remove(agent_id)
         if leg and node:
-            self._hang_up_leg(node, leg)
+            self.hang_up_leg(node, leg)
 
     # --- reconciliation -------------------------------------------------------------------
 
@@ -356,7 +369,7 @@ class DialerCore:
         if agent is None or agent.call_uuid != call.uuid:
             return
         if agent.per_call and agent.leg_uuid and agent.node:  # ringing, or left after the bridge
-            gevent.spawn(self._hang_up_leg, agent.node, agent.leg_uuid)
+            gevent.spawn(self.hang_up_leg, agent.node, agent.leg_uuid)
         if agent.state is AgentState.TALKING:
             agent.wrap_up_s = wrap_up_s
             agent.call_done()

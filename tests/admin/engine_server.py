@@ -89,7 +89,7 @@ class EngineThread:
                           recordings_dir=self._recordings, finish_hooks=default_hooks(90),
                           tick_s=0.02)
         hub = EventHub()
-        core.state_log = PublishingStateLog(core.writer, hub)
+        core.state_log = PublishingStateLog(core.writer, core.writer.announce)
         core.notify = hub.publish
         server = WSGIServer(("127.0.0.1", 0), create_api(core, hub, TOKEN), log=None)
         try:

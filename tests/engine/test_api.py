@@ -21,7 +21,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture
 def api(core):  # type: ignore[no-untyped-def]
     hub = EventHub()
-    core.state_log = PublishingStateLog(core.writer, hub)
+    core.state_log = PublishingStateLog(core.writer, core.writer.announce)
     core.notify = hub.publish
     return create_api(core, hub, TOKEN).test_client()
 

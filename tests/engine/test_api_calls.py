@@ -36,7 +36,7 @@ from .test_api import AUTH, TOKEN
 @pytest.fixture
 def hub(core):  # type: ignore[no-untyped-def]
     hub = EventHub()
-    core.state_log = PublishingStateLog(core.writer, hub)
+    core.state_log = PublishingStateLog(core.writer, core.writer.announce)
     core.notify = hub.publish
     return hub
 

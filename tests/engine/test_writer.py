@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gevent
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.agents import AgentState
 from engine.calls import Call, CallState
 from engine.clock import ManualClock
-from engine.runner.attempts import create_pending, open_attempts
+from engine.runner.attempts import NewAttempt, create_pending, open_attempts
 from engine.runner.writer import WriteBehind
 from engine.store.db import transaction
 from engine.store.models import (
@@ -89,9 +89,10 @@ def pending_call(sessions: sessionmaker[Session], world: tuple[Campaign, int, in
     campaign, contact_id, _ = world
     with transaction(sessions) as session:
         phone_id = session.scalar(select(Phone.id).where(Phone.contact_id == contact_id))
-        attempt = create_pending(session, session.get(Campaign, campaign.id),
-                                 Item(contact_id, phone_id), mode="progressive", agent_id=None,
-                                 node="sim", call_uuid=uuid, now=clock.now())
+        (attempt,) = create_pending(session, session.get(Campaign, campaign.id),
+                                    [NewAttempt(Item(contact_id, phone_id), None, "sim", uuid)],
+                                    mode="progressive", now=clock.now())
+        assert attempt is not None
         attempt_id = attempt.id
     call = Call(attempt_id=attempt_id, uuid=uuid, node="sim", campaign_id=campaign.id,
                 clock=clock, observer=Quiet())
@@ -113,12 +114,8 @@ def state_rows(sessions: sessionmaker[Session], agent_id: int) -> list[tuple[str
             .order_by(AgentStateLog.id))]
 
 
-def test_the_event_loop_runs_while_a_batch_is_written(writer, hooks, world, sessionmaker_, clock) -> None:  # type: ignore[no-untyped-def]
-    call = pending_call(sessionmaker_, world, clock, "c-slow")
-    call.answered()
-    call.end("NORMAL_CLEARING")
-    writer.call_changed(call)
-    hooks.stall_s = 0.5
+def ticks_during(action: Callable[[], Any]) -> int:
+    """How many times a greenlet sleeping 10 ms woke while ``action`` ran."""
     ticks = 0
 
     def tick() -> None:
@@ -128,9 +125,20 @@ def test_the_event_loop_runs_while_a_batch_is_written(writer, hooks, world, sess
             ticks += 1
 
     ticker = gevent.spawn(tick)
-    writer.flush()
-    ticker.kill()
-    assert ticks >= 5  # greenlets kept running through the half-second transaction
+    try:
+        action()
+    finally:
+        ticker.kill()
+    return ticks
+
+
+def test_the_event_loop_runs_while_a_batch_is_written(writer, hooks, world, sessionmaker_, clock) -> None:  # type: ignore[no-untyped-def]
+    call = pending_call(sessionmaker_, world, clock, "c-slow")
+    call.answered()
+    call.end("NORMAL_CLEARING")
+    writer.call_changed(call)
+    hooks.stall_s = 0.5
+    assert ticks_during(writer.flush) >= 5  # greenlets ran through the half-second transaction
     assert row(sessionmaker_, call).state is AttemptState.ENDED
     assert hooks.ended == [call.attempt_id]
 
