@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -112,7 +112,6 @@ class AgentSession:
     pause_after_call: str | None = None  # a pause asked for while busy, applied after wrap-up
     # Per-call ringing: no nailed-up leg; the softphone rings for each customer.
     per_call: bool = False
-    on_leg_answer: Callable[[AgentSession], None] | None = field(default=None, repr=False)
 
     def _move(self, new: AgentState, reason: str | None = None) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -133,9 +132,15 @@ class AgentSession:
         self.per_call, self.campaign_id = True, campaign_id
         self._move(AgentState.READY)
 
-    def ring(self, leg_uuid: str, node: str, on_answer: Callable[[AgentSession], None]) -> None:
+    def ring(self, leg_uuid: str, node: str) -> None:
         """Per-call ringing: the softphone is called for the reserved customer."""
-        self.leg_uuid, self.node, self.on_leg_answer = leg_uuid, node, on_answer
+        self.leg_uuid, self.node = leg_uuid, node
+
+    def ring_cancelled(self) -> None:
+        """Per-call ringing: the customer stopped waiting; the ringing leg is dropped and
+        the agent is free again (not their fault: no pause)."""
+        self._leg_gone()
+        self.release()
 
     def missed_call(self) -> None:
         """Per-call ringing: the phone was not answered; paused until the agent is back."""
@@ -145,7 +150,7 @@ class AgentSession:
         self._move(AgentState.PAUSED, MISSED_CALL)
 
     def _leg_gone(self) -> None:
-        self.leg_uuid = self.on_leg_answer = None
+        self.leg_uuid = None
         if self.per_call:
             self.node = None  # the next customer may be on any node
 
@@ -231,16 +236,14 @@ class AgentSession:
             handler(event)
 
     def on_channel_answer(self, event: Event) -> None:
-        if self.on_leg_answer is not None:  # per-call: the customer is waiting for this
-            hook, self.on_leg_answer = self.on_leg_answer, None
-            hook(self)
-        elif self.state is AgentState.PAUSED and self.reason == CONNECTING:
+        if self.state is AgentState.PAUSED and self.reason == CONNECTING:
             self._move(AgentState.READY)
 
     def on_channel_hangup(self, event: Event) -> None:
         log.info("agent %s: softphone leg ended (%s)", self.agent_id, event.hangup_cause)
         if self.per_call:  # one call's leg: the agent stays logged in
-            self._leg_gone()
+            if event.unique_id == self.leg_uuid:  # not an earlier call's late hangup
+                self._leg_gone()
             return
         self.leg_uuid = None
         self.logout(f"leg ended: {event.hangup_cause}")

@@ -17,6 +17,9 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the source and the key."""
 
 
+AMD_SOURCES = ("record", "audio_fork")
+
+
 @dataclass(frozen=True)
 class SwitchNode:
     """One FreeSWITCH server (or simulator) reached over the inbound Event Socket."""
@@ -25,6 +28,14 @@ class SwitchNode:
     host: str = "127.0.0.1"
     port: int = 8021
     password: str = "ClueCon"
+    # Where AMD hears the customer: "record" (uuid_record to a tailed file, stock FreeSWITCH)
+    # or "audio_fork" (mod_audio_fork streams to the engine on 127.0.0.1; docs/amd.md).
+    amd_source: str = "record"
+
+    def __post_init__(self) -> None:
+        if self.amd_source not in AMD_SOURCES:
+            raise ValueError(f"amd_source must be one of {', '.join(AMD_SOURCES)}, "
+                             f"got {self.amd_source!r}")
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,7 @@ def _parse_switches(raw: Any, source: str) -> tuple[SwitchNode, ...]:
     for index, entry in enumerate(raw):
         if not isinstance(entry, dict) or "name" not in entry:
             raise ConfigError(f"{source}: switches[{index}] needs at least a name")
-        unknown = set(entry) - {"name", "host", "port", "password"}
+        unknown = set(entry) - {"name", "host", "port", "password", "amd_source"}
         if unknown:
             raise ConfigError(f"{source}: switches[{index}] has unknown keys {sorted(unknown)}")
         try:

@@ -5,6 +5,12 @@
 and yields 20 ms frames as soon as they are on disk. It gives up after `timeout_s` without new
 audio (the call ended or the recording stalled) or when `stop()` is called. It sleeps with
 `time.sleep` unless told otherwise, which gevent makes cooperative once monkey-patched.
+
+A live call's audio comes through a tap that also drives the switch: `RecordTap` (stock
+FreeSWITCH: the read-only recording, tailed) or `ForkTap` (mod_audio_fork's websocket stream,
+`engine.amd.audio_fork`). Both are used the same way: ``start()`` (None, or the switch's
+refusal), ``frames()``, ``stop()`` at hangup, then ``finish()`` (the switch stops sending),
+``heard()`` (the audio so far, for review samples) and ``discard()``.
 """
 
 from __future__ import annotations
@@ -17,8 +23,13 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from engine.amd.audio_fork import AudioForkServer, fork_command, stream_name
 from engine.amd.frames import FRAME_BYTES, SAMPLE_RATE, split_frames
 from engine.clock import Clock, SystemClock
+
+# Runs an api command on the call's switch: None when it succeeded, else the switch's error.
+Api = Callable[[str], str | None]
+FORK_CONNECT_TIMEOUT_S = 1.0  # uuid_audio_fork said +OK but no stream came: record instead
 
 
 class AudioFileError(ValueError):
@@ -100,3 +111,88 @@ class RawTailer:
                     return None
                 self.sleep(self.poll_s)
         return None
+
+
+class RecordTap:
+    """The customer's audio from a read-only ``uuid_record`` to ``path``, tailed as it grows.
+
+    ``RECORD_READ_ONLY`` is read when a recording starts, so it is set just for this one and
+    cleared after (a stereo recording of the call may follow); the same for ``RECORD_STEREO``
+    (``stereo``: the call has it set), which would otherwise win over it."""
+
+    def __init__(self, uuid: str, path: Path, api: Api, tailer: RawTailer,
+                 stereo: bool = False) -> None:
+        self.uuid, self.path, self.api, self.stereo = uuid, path, api, stereo
+        self.tailer = tailer
+        self._frames = tailer.frames()
+
+    def start(self) -> str | None:
+        commands = [
+            *([f"uuid_setvar {self.uuid} RECORD_STEREO false"] if self.stereo else []),
+            f"uuid_setvar {self.uuid} RECORD_READ_ONLY true",
+            f"uuid_record {self.uuid} start {self.path}",
+        ]
+        error = next(filter(None, map(self.api, commands)), None)
+        self.api(f"uuid_setvar {self.uuid} RECORD_READ_ONLY undef")
+        if self.stereo:
+            self.api(f"uuid_setvar {self.uuid} RECORD_STEREO true")
+        return error
+
+    def frames(self) -> Iterator[np.ndarray]:
+        return self._frames
+
+    def stop(self) -> None:
+        self.tailer.stop()
+
+    def finish(self) -> None:
+        self._frames.close()
+        self.api(f"uuid_record {self.uuid} stop {self.path}")
+
+    def heard(self) -> np.ndarray:
+        return read_audio(self.path)
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class ForkTap:
+    """The customer's audio streamed by mod_audio_fork (media bug ``bug``) to ``server``."""
+
+    def __init__(self, uuid: str, bug: str, server: AudioForkServer, api: Api,
+                 timeout_s: float = 1.0,
+                 connect_timeout_s: float = FORK_CONNECT_TIMEOUT_S) -> None:
+        self.uuid, self.bug, self.server, self.api = uuid, bug, server, api
+        self.connect_timeout_s = connect_timeout_s
+        self.name = stream_name(uuid, bug)
+        self.stream = server.expect(self.name, timeout_s)
+        self._frames = self.stream.frames()
+
+    def start(self) -> str | None:
+        """None once the switch streams; else why not (its -ERR, or no connection in time)."""
+        error = self.api(fork_command(self.uuid, self.bug, self.server.url(self.name)))
+        if error is not None:
+            return error
+        if not self.stream.wait_connected(self.connect_timeout_s):
+            return (f"no stream within {self.connect_timeout_s:g} s after +OK"
+                    + (f" ({self.stream.error})" if self.stream.error else ""))
+        return None
+
+    def frames(self) -> Iterator[np.ndarray]:
+        return self._frames
+
+    def stop(self) -> None:
+        self.stream.stop()
+
+    def finish(self) -> None:
+        self._frames.close()
+        self.api(f"uuid_audio_fork {self.uuid} stop {self.bug}")
+        self.server.release(self.name)
+
+    def heard(self) -> np.ndarray:
+        return self.stream.heard()
+
+    def discard(self) -> None:
+        """Nothing on disk: the stream's audio goes with it."""
+
+
+AudioTap = RecordTap | ForkTap

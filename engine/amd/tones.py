@@ -36,6 +36,7 @@ class ToneSegment:
     tonal_ms: int  # the part of the segment's frames that were tonal (gaps bridged excluded)
     after_tone: bool  # began right after another tone segment (a tone sequence)
     before_tone: bool  # another tone followed right after it
+    hz_spread: float = 0.0  # standard deviation of its frames' frequencies (a held vowel wanders)
 
     @property
     def duration_ms(self) -> int:
@@ -68,6 +69,7 @@ class ToneSegmenter:
         self._start = -1  # frame index where the open segment began, -1 when none
         self._end = 0  # one past its last tonal frame
         self._hz_sum = 0.0
+        self._hz_sq = 0.0
         self._count = 0
         self._after_tone = False
         self._last_end = -10  # end frame of the previous closed segment
@@ -81,6 +83,7 @@ class ToneSegmenter:
                 if steady:
                     self._end = self._frame + 1
                     self._hz_sum += hz
+                    self._hz_sq += hz * hz
                     self._count += 1
                 elif hz > 0:
                     closed.append(self._close(before_tone=True))
@@ -95,17 +98,21 @@ class ToneSegmenter:
         """The segment still sounding, as far as it has been heard (None when there is none)."""
         if self._start < 0:
             return None
-        return ToneSegment(self._start * FRAME_MS, self._end * FRAME_MS, self._hz_sum / self._count,
-                           self._count * FRAME_MS, self._after_tone, False)
+        return self._segment(before_tone=False)
 
     def _open(self, hz: float) -> None:
         self._start, self._end = self._frame, self._frame + 1
-        self._hz_sum, self._count = hz, 1
+        self._hz_sum, self._hz_sq, self._count = hz, hz * hz, 1
         self._after_tone = self._frame - self._last_end <= self.params.max_gap_frames + 1
 
     def _close(self, before_tone: bool) -> ToneSegment:
-        segment = ToneSegment(self._start * FRAME_MS, self._end * FRAME_MS, self._hz_sum / self._count,
-                              self._count * FRAME_MS, self._after_tone, before_tone)
+        segment = self._segment(before_tone)
         self._last_end = self._end
         self._start = -1
         return segment
+
+    def _segment(self, before_tone: bool) -> ToneSegment:
+        mean = self._hz_sum / self._count
+        spread = float(np.sqrt(max(self._hz_sq / self._count - mean * mean, 0.0)))
+        return ToneSegment(self._start * FRAME_MS, self._end * FRAME_MS, mean, self._count * FRAME_MS,
+                           self._after_tone, before_tone, spread)

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import click
 
-from .report import format_table, plot, target_report
-from .runner import GRID_AGENTS, GRID_ANSWER_RATES, GRID_TALK_MEANS, GRID_WRAPS, grid, run_all
+from .ceiling import erlang_reference
+from .report import ABANDON_CAP, format_table, plot, target_report
+from .runner import (
+    GRID_AGENTS,
+    GRID_ANSWER_RATES,
+    GRID_TALK_MEANS,
+    GRID_WRAPS,
+    grid,
+    run_all,
+)
 
 
 @click.group()
@@ -47,8 +55,9 @@ def pacing_cmd(agents: tuple[int, ...], answer_rate: tuple[float, ...],
     click.echo(f"{len(scenarios)} scenario(s) x 3 dialers, {hours:g} simulated h each, "
                f"seed {seed}, {jobs} job(s)", err=True)
     results = run_all(scenarios, fixed_ratio=fixed_ratio, jobs=jobs)
-    click.echo(format_table(results))
+    references = {sc: erlang_reference(sc, ABANDON_CAP) for sc in scenarios}
+    click.echo(format_table(results, references))
     click.echo()
-    click.echo(target_report(results))
+    click.echo(target_report(results, references=references))
     for path in plot(results, out_dir):
         click.echo(f"wrote {path}")

@@ -24,7 +24,9 @@ Use::
     # or both at once, from one finished attempt (engine.pacing.history):
     estimates, guard = learn(estimates, guard, FinishedAttempt(...), settings)
 
-    # after a restart: the state learnt from the campaign's stored attempts
+    # after a restart: the state learnt from the campaign's stored attempts, from the
+    # window's per-bucket counts and the most recent attempts (or from a list of attempts)
+    estimates, guard = restore(window_buckets, recent_attempts, recent_delays, settings, now)
     estimates, guard = rebuild(finished_attempts, settings, clock.now())
 
 Every type here is a frozen dataclass; nothing reads the clock, the database or the network.
@@ -32,8 +34,8 @@ Every type here is a frozen dataclass; nothing reads the clock, the database or 
 
 from .decision import PacingDecision, PacingMode, decide_calls
 from .estimates import AttemptOutcome, PacingEstimates
-from .guard import AbandonCounts, CallResult, GuardState
-from .history import FinishedAttempt, learn, rebuild
+from .guard import AbandonCounts, CallResult, GuardBucket, GuardState
+from .history import FinishedAttempt, learn, rebuild, restore
 from .settings import EstimateDefaults, PacingSettings, PacingSettingsError
 from .state import PacingSnapshot
 
@@ -43,6 +45,7 @@ __all__ = [
     "CallResult",
     "EstimateDefaults",
     "FinishedAttempt",
+    "GuardBucket",
     "GuardState",
     "PacingDecision",
     "PacingEstimates",
@@ -53,4 +56,5 @@ __all__ = [
     "decide_calls",
     "learn",
     "rebuild",
+    "restore",
 ]

@@ -112,10 +112,15 @@ class GuardState:
         the measured abandon rate equals the aim ``cap * target_fraction``."""
         if result is CallResult.MACHINE:
             return self.gain
+        return self.steered_by(1, int(result is CallResult.ABANDONED), settings)
+
+    def steered_by(self, live: int, abandoned: int, settings: PacingSettings) -> float:
+        """The gain after ``live`` answers (``abandoned`` of them) taken as one step: the
+        same as one step per answer unless the gain would meet its bounds in between."""
         aim = settings.abandon_cap * settings.target_fraction
-        error = aim - (result is CallResult.ABANDONED)
         low, high = CONTROL_GAIN
-        return min(max(self.gain * math.exp(CONTROL_STEP * error), low), high)
+        return min(max(self.gain * math.exp(CONTROL_STEP * (aim * live - abandoned)), low),
+                   high)
 
     def counts(self, now: datetime, settings: PacingSettings) -> AbandonCounts:
         """The abandon counts of the rule's window ending at ``now``."""

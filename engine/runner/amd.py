@@ -3,7 +3,10 @@
 With a campaign's ``amd.enabled`` the runner's calls report to an ``AmdGate`` instead of
 the runner. On answer the gate starts a read-only ``uuid_record`` of the customer leg to a
 raw ``.r8`` file, tails it in a greenlet and feeds the streaming detector, while the
-customer hears silence. Human (or unknown at the budget): the runner hears of the answer
+customer hears silence. On a switch node with ``amd_source = "audio_fork"`` the gate asks
+mod_audio_fork to stream the customer's audio to the engine's loopback websocket server
+instead, and records as above (with a log line) when the switch refuses or no stream comes.
+Human (or unknown at the budget): the runner hears of the answer
 then and bridges as usual. Machine: hung up with outcome ``machine``, or, with
 ``on_machine = "message"``, the campaign's message is played after the beep and then the
 call is hung up. A network announcement or SIT tone: hung up as ``invalid_number`` or
@@ -22,6 +25,7 @@ new one is started (and without one the call is passed on as unknown, with the r
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import tempfile
@@ -36,13 +40,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.amd import load_default_detector
+from engine.amd.audio_fork import AudioForkServer, shared_server
 from engine.amd.decision import Decision
 from engine.amd.detector import StreamingDetector
 from engine.amd.early_media import watch_early_media
 from engine.amd.evaluate import run_detector
 from engine.amd.frames import FRAME_MS
 from engine.amd.review import ReviewError, ReviewSettings, keep_sample, review_path
-from engine.amd.source import AudioFileError, RawTailer, read_audio
+from engine.amd.source import AudioFileError, AudioTap, ForkTap, RawTailer, RecordTap
 from engine.calls import Call, CallState
 from engine.store.db import transaction
 from engine.store.models import CallAttempt, Campaign, Outcome
@@ -63,6 +68,7 @@ QUIET_DBFS = -40.0  # the message starts once the line is this quiet (the beep i
 QUIET_MS = 300  # ... for this long
 QUIET_WAIT_MS = 5000  # or after this long anyway
 TAIL_TIMEOUT_S = 1.0  # no new audio for this long: the call ended or the recording stalled
+FORK_BUG, FORK_BUG_EARLY = "dialer_amd", "dialer_amd_early"  # mod_audio_fork media bug names
 # Fingerprint names of announcements that mean the number itself is wrong (else: network).
 INVALID_NUMBER_HINTS = ("not-in-service", "invalid", "unallocated", "not-exist")
 
@@ -122,7 +128,8 @@ class AmdGate:
     """A call observer in front of a runner: holds each answer back until AMD says human."""
 
     def __init__(self, runner: CampaignRunner, settings: AmdSettings,
-                 directory: Path | None = None, rng: random.Random | None = None) -> None:
+                 directory: Path | None = None, rng: random.Random | None = None,
+                 fork_server: AudioForkServer | None = None) -> None:
         self.runner = runner
         self.settings = settings
         self.directory = directory or Path(tempfile.gettempdir()) / "dialer-amd"
@@ -132,8 +139,9 @@ class AmdGate:
         except FileNotFoundError as exc:
             raise CampaignConfigError(f"campaign {runner.campaign_id} amd.enabled: {exc}") from exc
         self.rng = rng or random.Random()  # draws the kept samples
-        self._tailers: dict[str, RawTailer] = {}
-        self._early: dict[str, RawTailer] = {}  # ringing calls whose early media is watched
+        self.fork_server = fork_server  # mod_audio_fork's streams (default: shared_server())
+        self._taps: dict[str, AudioTap] = {}  # answered calls being heard
+        self._early: dict[str, AudioTap] = {}  # ringing calls whose early media is watched
         self._adopted: set[str] = set()  # calls of a previous run, until their answer is handled
         self._messages: set[str] = set()  # calls hearing the machine message
 
@@ -169,16 +177,16 @@ class AmdGate:
         self.runner.call_bridged(call)
 
     def call_ended(self, call: Call) -> None:
-        tailer = self._tailers.pop(call.uuid, None)
-        if tailer is not None:
-            tailer.stop()
+        tap = self._taps.pop(call.uuid, None)
+        if tap is not None:
+            tap.stop()
         self._stop_early(call)
         self._adopted.discard(call.uuid)
         self._messages.discard(call.uuid)
         self.runner.call_ended(call)
 
     def call_dtmf(self, call: Call, digit: str) -> None:
-        if call.uuid not in self._tailers and call.uuid not in self._messages:
+        if call.uuid not in self._taps and call.uuid not in self._messages:
             self.runner.call_dtmf(call, digit)
 
     def call_app_done(self, call: Call, application: str) -> None:
@@ -192,14 +200,12 @@ class AmdGate:
     # --- early media ----------------------------------------------------------------------
 
     def _watch_early(self, call: Call) -> None:
-        path = self.directory / f"{call.uuid}.early.r8"
-        tailer = self._tailer(path)
-        self._early[call.uuid] = tailer
-        frames = tailer.frames()
+        tap = None
         try:
-            if not self._start_recording(call, path):
+            tap = self._open_tap(call, early=True)
+            if tap is None:
                 return
-            decision = watch_early_media(frames)
+            decision = watch_early_media(tap.frames())
             outcome = unreachable_outcome(decision) if decision is not None else None
             if decision is None or outcome is None \
                     or call.state not in (CallState.DIALING, CallState.RINGING):
@@ -213,14 +219,14 @@ class AmdGate:
             log.exception("call %s: early media watch failed", call.uuid)
         finally:
             self._early.pop(call.uuid, None)
-            frames.close()
-            self._api(call, f"uuid_record {call.uuid} stop {path}")
-            path.unlink(missing_ok=True)
+            if tap is not None:
+                tap.finish()
+                tap.discard()
 
     def _stop_early(self, call: Call) -> None:
-        tailer = self._early.pop(call.uuid, None)
-        if tailer is not None:
-            tailer.stop()
+        tap = self._early.pop(call.uuid, None)
+        if tap is not None:
+            tap.stop()
 
     # --- detection ------------------------------------------------------------------------
 
@@ -229,31 +235,29 @@ class AmdGate:
                          sleep=gevent.sleep)
 
     def _detect(self, call: Call, recording: bool = False) -> None:
-        """Record (unless ``recording`` runs already), decide, act, store, clean up."""
-        path = self.directory / f"{call.uuid}.r8"
-        tailer = self._tailer(path)
-        self._tailers[call.uuid] = tailer
-        frames = tailer.frames()
+        """Hear (``recording``: the last run's recording runs on), decide, act, store, clean up."""
+        tap = None
         decision = None
         try:
             try:
+                tap = self._open_tap(call, running=recording)
                 decision = (run_detector(load_default_detector(budget_s=self.settings.budget_s),
-                                         frames) if recording or self._start_recording(call, path)
+                                         tap.frames()) if tap is not None
                             else Decision("unknown", "no-recording", 0.5, 0))
             except Exception:  # a broken detector must not leave the customer waiting
                 log.exception("call %s: AMD failed", call.uuid)
                 decision = Decision("unknown", "error", 0.5, 0)
             log.info("call %s: AMD %s (%s) after %d ms", call.uuid, decision.label,
                      decision.reason, decision.decision_ms)
-            self._act(call, decision, frames)
+            self._act(call, decision, tap.frames() if tap is not None else iter(()))
             self._store(call, decision)
         finally:
-            self._tailers.pop(call.uuid, None)
-            frames.close()
-            self._api(call, f"uuid_record {call.uuid} stop {path}")
-            if decision is not None and self._sampled(call, decision):
-                self._keep(call, decision, path)
-            path.unlink(missing_ok=True)
+            self._taps.pop(call.uuid, None)
+            if tap is not None:
+                tap.finish()
+                if decision is not None and self._sampled(call, decision):
+                    self._keep(call, decision, tap)
+                tap.discard()
 
     def _resume(self, call: Call) -> None:
         """An adopted answered call: act on the last run's stored decision, or decide now.
@@ -288,13 +292,13 @@ class AmdGate:
         return (call.outcome_override is Outcome.MACHINE and not decision.unreachable
                 and self.settings.review.keeps(self.rng))
 
-    def _keep(self, call: Call, decision: Decision, path: Path) -> None:
+    def _keep(self, call: Call, decision: Decision, tap: AudioTap) -> None:
         """Keep what the detector heard for a reviewer (``dialer amd review``); a sample that
         cannot be kept is logged and the call goes on."""
         target = review_path(self.runner.core.recordings_dir, self.runner.campaign.tenant_id,
                              call.attempt_id)
         try:
-            audio = read_audio(path)
+            audio = tap.heard()
             with transaction(self.runner.core.sessions) as session:
                 keep_sample(session, audio=audio, target=target, attempt_id=call.attempt_id,
                             campaign_id=self.runner.campaign_id, amd_reason=decision.reason,
@@ -310,7 +314,7 @@ class AmdGate:
             call.outcome_override = unreachable
             self.runner.core.kill(call)
         elif decision.label != "machine":
-            self._tailers.pop(call.uuid, None)
+            self._taps.pop(call.uuid, None)
             self._pass_on(call)
         elif self.settings.on_machine == "message" and self.settings.message:
             call.outcome_override = Outcome.MACHINE
@@ -332,32 +336,57 @@ class AmdGate:
         if call.state is CallState.ANSWERED:
             self.runner.call_answered(call)
 
-    def _start_recording(self, call: Call, path: Path) -> bool:
-        """A read-only recording of what the customer sends, to raw 8 kHz audio.
+    def _open_tap(self, call: Call, early: bool = False,
+                  running: bool = False) -> AudioTap | None:
+        """Start hearing what the customer sends (``early``: while it rings), registered so
+        that a hangup stops it: the node's mod_audio_fork stream where configured, else (or
+        when that does not start) a read-only recording (``running``: the last run's recording
+        runs on). None: neither started."""
+        taps = self._early if early else self._taps
+        path = self.directory / f"{call.uuid}{'.early' if early else ''}.r8"
+        api = functools.partial(self._api_error, call)
+        if not running and self._amd_source(call) == "audio_fork":
+            bug = FORK_BUG_EARLY if early else FORK_BUG
+            server = self.fork_server or shared_server()
+            fork = taps[call.uuid] = ForkTap(call.uuid, bug, server, api, timeout_s=TAIL_TIMEOUT_S)
+            error = fork.start()
+            if error is None:
+                return fork
+            log.warning("call %s: mod_audio_fork stream not started (%s): recording for AMD "
+                        "instead", call.uuid, error)
+            self._drop_tap(call, fork, taps)
+        tap = taps[call.uuid] = RecordTap(call.uuid, path, api, self._tailer(path),
+                                          stereo=self.runner.settings.record)
+        if running or tap.start() is None:
+            return tap
+        self._drop_tap(call, tap, taps)
+        return None
 
-        ``RECORD_READ_ONLY`` is read when a recording starts, so it is set just for this
-        one and cleared after (a stereo recording of the call may follow); the same for
-        ``RECORD_STEREO``, which would otherwise win over it."""
-        uuid = call.uuid
-        stereo = self.runner.settings.record
-        commands = [
-            *([f"uuid_setvar {uuid} RECORD_STEREO false"] if stereo else []),
-            f"uuid_setvar {uuid} RECORD_READ_ONLY true",
-            f"uuid_record {uuid} start {path}",
-        ]
-        started = all(self._api(call, command) for command in commands)
-        self._api(call, f"uuid_setvar {uuid} RECORD_READ_ONLY undef")
-        if stereo:
-            self._api(call, f"uuid_setvar {uuid} RECORD_STEREO true")
-        return started
+    @staticmethod
+    def _drop_tap(call: Call, tap: AudioTap, taps: dict[str, AudioTap]) -> None:
+        """A tap that did not start: the switch stops it, its leftovers go."""
+        if taps.get(call.uuid) is tap:
+            del taps[call.uuid]
+        tap.finish()
+        tap.discard()
 
-    def _api(self, call: Call, command: str) -> bool:
+    def _amd_source(self, call: Call) -> str:
+        try:
+            return self.runner.core.pool[call.node].node.amd_source
+        except SwitchUnavailable:  # a node no longer configured: the stock way
+            return "record"
+
+    def _api_error(self, call: Call, command: str) -> str | None:
+        """Run ``command`` on the call's switch: None when it succeeded, else the error."""
         try:
             self.runner.core.pool[call.node].api(command)
         except (SwitchError, SwitchUnavailable) as exc:
             log.debug("call %s: %s: %s", call.uuid, command, exc)
-            return False
-        return True
+            return str(exc)
+        return None
+
+    def _api(self, call: Call, command: str) -> bool:
+        return self._api_error(call, command) is None
 
     def _store(self, call: Call, decision: Decision) -> None:
         with transaction(self.runner.core.sessions) as session:

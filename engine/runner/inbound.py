@@ -11,6 +11,11 @@ within ``pacing.inbound_wait_s`` hears ``pacing.inbound_message`` (if set), is h
 
 An unknown caller (no contact) is bridged the same way without a card and without an
 attempt row (an attempt needs a contact); the call is followed in memory only.
+
+A per-call agent (``agent_ringing``) is rung with the card already shown; a missed ring
+passes the caller to the next agent within the wait. Known callers are recorded from the
+answer or the bridge (``recording.from``). With several engines on one switch, only the
+engine that claims the leg (``inbound_claim``) routes it.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from engine.switch.connection import SwitchError, SwitchUnavailable
 from engine.switch.event import Event
 from engine.switch.reconcile import INBOUND_VAR
 
+from .agent_ringing import AgentRinger, reachable
 from .attempts import create_inbound
+from .inbound_claim import check_node_id, claim, release
 from .inbound_lookup import Caller, find_caller
 from .settings import CampaignConfigError, RunSettings
 
@@ -67,6 +74,9 @@ class InboundRouter:
         self._seen: set[str] = set()  # legs taken (or being looked up), by uuid
         self._waiters: dict[str, gevent.Greenlet] = {}  # callers waiting for an agent
         self._message_timers: dict[str, gevent.Greenlet] = {}  # cut-off of a message/voicemail
+        self.node_id = check_node_id(core.node_id)
+        self.ringer = AgentRinger(core, ring_timeout_s=self._ring_timeout_s,
+                                  bridge=self._ring_answered, missed=self._ring_missed)
 
     def stop(self) -> None:
         """Stop serving waiting callers (the engine stops; the next one adopts them)."""
@@ -91,6 +101,14 @@ class InboundRouter:
 
     def _arrive(self, node: str, uuid: str, dialled: str, caller_number: str) -> None:
         try:
+            ours = claim(self.core.pool[node], uuid, self.node_id)
+        except SwitchUnavailable:  # the reconnect's reconciliation offers it again
+            ours = False
+        if not ours:
+            log.debug("inbound call %s: routed by another engine (or switch down)", uuid)
+            self._seen.discard(uuid)
+            return
+        try:
             with self.core.sessions() as session:
                 caller = find_caller(session, self.normalizer, dialled, caller_number)
                 campaign = session.get(Campaign, caller.campaign_id) if caller else None
@@ -103,6 +121,7 @@ class InboundRouter:
                         uuid, caller_number, dialled)
             self._seen.discard(uuid)
             self._hang_up(node, uuid, "UNALLOCATED_NUMBER")
+            release(self.core.pool[node], uuid, self.node_id)
             return
         attempt_id = NO_ATTEMPT
         if caller.contact_id is not None:
@@ -142,31 +161,38 @@ class InboundRouter:
     # --- serving --------------------------------------------------------------------------
 
     def _serve(self, call: Call) -> None:
-        """Bridge to an agent as soon as one is ready, within the campaign's wait."""
+        """Connect to an agent as soon as one is ready, within the campaign's wait (a
+        per-call agent's phone rings meanwhile; one who misses it is passed over)."""
         entry = self.calls.get(call.uuid)
         if entry is None:
             return
         deadline = self.core.clock.monotonic() + entry.settings.inbound_wait_s
         while call.state is CallState.ANSWERED:
-            agent = self._agent_for(call, entry.caller)
-            if agent is not None and self._bridge(call, agent, entry):
-                return
+            if call.agent_id is None:
+                agent = self._agent_for(call, entry.caller)
+                if agent is not None and self._connect(call, agent, entry) \
+                        and not self.ringer.ringing(call):
+                    return  # bridged to a nailed-up leg
             if self.core.clock.monotonic() >= deadline:
+                rung = self.ringer.cancel(call)
+                if rung is not None:
+                    self._drop_card(rung.agent_id, entry)
                 self._missed(call, entry)
                 return
             gevent.sleep(self.core.tick_s)
 
     def _agent_for(self, call: Call, caller: Caller) -> AgentSession | None:
         """The contact's last agent when ready, else the campaign's longest-ready agent
-        (both on the call's node: a bridge needs both legs on one switch)."""
+        (a nailed-up leg on the call's node, or a per-call agent: see ``reachable``)."""
         last = self.core.agents.get(caller.last_agent_id) if caller.last_agent_id else None
-        if last is not None and last.state is AgentState.READY and last.node == call.node \
-                and last.leg_uuid and last.tenant_id == caller.tenant_id:
+        if last is not None and last.state is AgentState.READY and reachable(last, call) \
+                and last.tenant_id == caller.tenant_id:
             return last
         return next((a for a in self.core.agents.ready(call.campaign_id)
-                     if a.node == call.node and a.leg_uuid), None)
+                     if reachable(a, call)), None)
 
-    def _bridge(self, call: Call, agent: AgentSession, entry: InboundCall) -> bool:
+    def _connect(self, call: Call, agent: AgentSession, entry: InboundCall) -> bool:
+        """Reserve the agent and pop the card, then bridge (or ring a per-call agent)."""
         agent.reserve(call.uuid)
         call.agent_id = agent.agent_id
         self._save(call)
@@ -174,17 +200,42 @@ class InboundRouter:
         if entry.card is not None:
             self.core.cards[agent.agent_id] = entry.card
             self.core.notify("card", entry.card)
+        if agent.per_call and agent.leg_uuid is None:
+            self.ringer.connect(call, agent)
+            return True
+        return self._bridge(call, agent)
+
+    def _bridge(self, call: Call, agent: AgentSession) -> bool:
         try:
             self.core.pool[call.node].api(f"uuid_bridge {call.uuid} {agent.leg_uuid}")
             return True
         except (SwitchError, SwitchUnavailable) as exc:
             log.warning("inbound call %s: bridge to agent %s failed: %s", call.uuid,
                         agent.agent_id, exc)
-        self._drop_card(agent.agent_id, entry)
-        call.agent_id = None
+        self._unassign(call, agent)
         if agent.state is AgentState.RESERVED and agent.call_uuid == call.uuid:
             agent.release()
         return False
+
+    def _unassign(self, call: Call, agent: AgentSession) -> None:
+        """The call has no agent any more (its card goes from that agent's screen)."""
+        entry = self.calls.get(call.uuid)
+        if entry is not None:
+            self._drop_card(agent.agent_id, entry)
+        call.agent_id = None
+        self._save(call)
+
+    # --- per-call agents (``AgentRinger``) ------------------------------------------------
+
+    def _ring_timeout_s(self, call: Call) -> float:
+        entry = self.calls.get(call.uuid)
+        return entry.settings.agent_ring_timeout_s if entry else RunSettings().agent_ring_timeout_s
+
+    def _ring_answered(self, call: Call, agent: AgentSession) -> None:
+        self._bridge(call, agent)  # a failure frees the agent; ``_serve`` looks on
+
+    def _ring_missed(self, call: Call, agent: AgentSession) -> None:
+        self._unassign(call, agent)  # the agent is paused; ``_serve`` looks on
 
     def _card(self, call: Call, caller: Caller, agent: AgentSession) -> dict[str, Any] | None:
         """The contact card, as a preview card looks, marked inbound; None when unknown."""
@@ -230,7 +281,8 @@ class InboundRouter:
             self.core.kill(call)
             return
         call.result["voicemail"] = True  # the recording of the attempt is the message
-        self._record(call, entry.caller.tenant_id)
+        if call.recording_path is None:  # else recording since the answer already
+            self._record(call, entry.caller.tenant_id)
         self._message_timers[call.uuid] = gevent.spawn_later(
             entry.settings.inbound_voicemail_s, self._kill_if_live, call)
 
@@ -268,14 +320,19 @@ class InboundRouter:
 
     def call_answered(self, call: Call) -> None:
         self._waiters[call.uuid] = gevent.spawn(self._serve, call)
+        self._record_from(call, "answer")
 
     def call_bridged(self, call: Call) -> None:
         agent = self.core.agents.get(call.agent_id) if call.agent_id else None
         if agent is not None and agent.state is AgentState.RESERVED:
             agent.talking()
+        self._record_from(call, "bridge")
+
+    def _record_from(self, call: Call, moment: str) -> None:
+        """Start the recording at the campaign's ``recording.from`` moment (known callers)."""
         entry = self.calls.get(call.uuid)
         if entry is not None and entry.settings.record and call.attempt_id != NO_ATTEMPT \
-                and call.recording_path is None:
+                and entry.settings.record_from == moment and call.recording_path is None:
             gevent.spawn(self._record, call, entry.caller.tenant_id)
 
     def _record(self, call: Call, tenant_id: int) -> None:
@@ -298,6 +355,7 @@ class InboundRouter:
             self._drop_card(call.agent_id, entry)
         wrap_up = entry.settings.wrap_up_s if entry else 0.0
         self.core.call_finished(call, wrap_up)
+        gevent.spawn(release, self.core.pool[call.node], call.uuid, self.node_id)
 
     def call_dtmf(self, call: Call, digit: str) -> None:
         """Digits of an inbound call are not acted on."""

@@ -1,8 +1,8 @@
 """IVR-only mode (voice broadcast): on answer play the campaign's messages, then a DTMF menu.
 
-Menu actions: ``agent`` connects the caller to a ready agent of the campaign (or
-abandons when none is free), ``dnc`` puts the number on the tenant's DNC list and
-hangs up. The choice is stored in the attempt's ``result`` (``ivr_choice``,
+Menu actions: ``agent`` connects the caller to a ready agent of the campaign (rung first
+with per-call ringing; abandoned when none is free or none answers), ``dnc`` puts the
+number on the tenant's DNC list and hangs up. The choice is stored in the attempt's ``result`` (``ivr_choice``,
 ``ivr_digits``). An advertising campaign whose contacts lack consent is refused at
 start (automated advertising calls need prior consent).
 """
@@ -27,6 +27,7 @@ from engine.store.models import (
 )
 from engine.switch.connection import SwitchError, SwitchUnavailable
 
+from .agent_ringing import runner_ringer
 from .attempts import Dialable
 from .base import CampaignRunner
 from .core import DialerCore
@@ -47,6 +48,7 @@ class IvrRunner(CampaignRunner):
             self.limit.max_channels = DEFAULT_MAX_CHANNELS
         self._next_message: dict[str, int] = {}
         self._timers: dict[str, gevent.Greenlet] = {}
+        self.ringer = runner_ringer(self)
 
     def check(self, session: Session, campaign: Campaign) -> None:
         super().check(session, campaign)
@@ -119,14 +121,14 @@ class IvrRunner(CampaignRunner):
         gevent.spawn(self._connect if action == "agent" else self._opt_out, call)
 
     def _connect(self, call: Call) -> None:
+        """The caller asked for an agent: the longest-ready one who can take the call
+        (a per-call agent is rung first), else the call is abandoned."""
         self._api(call, f"uuid_break {call.uuid} all")
-        for agent in self.core.agents.ready(self.campaign_id):
-            if agent.node == call.node and agent.leg_uuid:
-                agent.reserve(call.uuid)
-                call.agent_id = agent.agent_id
-                self.bridge(call, agent)
-                return
-        self.abandon(call)
+        agent = self.ringer.take_ready(call)
+        if agent is None:
+            self.abandon(call)
+        else:
+            self.ringer.connect(call, agent)
 
     def _opt_out(self, call: Call) -> None:
         with transaction(self.core.sessions) as session:

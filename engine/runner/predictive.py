@@ -13,7 +13,9 @@ predictively. Due callbacks go to their reserved agent as in progressive mode.
 Dead air runs from the hand-over to the agent queue (the AMD verdict, or the answer without
 AMD) to the bridge and is stored as the attempt's ``dead_air_ms``. On start the runner rebuilds
 the abandon guard and the estimates from the campaign's ended attempts (a restart is not a
-cold start); ``pacing_snapshot()`` gives the last decision for the live view.
+cold start), reading the rule's window as per-bucket counts; ``pacing_snapshot()`` gives the
+last decision for the live view. AMD's production estimate of humans dropped as machines is
+read at start and again every ``AMD_REFRESH_S`` while running, off the event loop.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 import gevent
-from sqlalchemy import Row, select
+from sqlalchemy import Integer, Row, and_, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine.agents import AgentSession, AgentState
 from engine.calls import Call, CallState
@@ -41,9 +46,9 @@ from engine.pacing import (
     PacingSnapshot,
     decide_calls,
     learn,
-    rebuild,
+    restore,
 )
-from engine.pacing.guard import window_start
+from engine.pacing.guard import BUCKET, GuardBucket, window_start
 from engine.pacing.history import REPLAY_HALF_LIVES
 from engine.store.db import transaction
 from engine.store.models import (
@@ -58,6 +63,7 @@ from engine.store.models import (
 )
 from engine.switch.connection import SwitchError, SwitchUnavailable
 
+from .agent_ringing import first_reachable
 from .attempts import Dialable
 from .base import CampaignRunner
 from .core import DialerCore
@@ -67,12 +73,14 @@ from .settings import CampaignConfigError, model_pacing
 log = logging.getLogger(__name__)
 
 PACING_TICK_S = 0.25  # a decision at least this often, and whenever more agents are ready
+AMD_REFRESH_S = 300.0  # AMD's production estimate of humans dropped is read this often
 NO_PREDICTIVE_REDIAL = timedelta(hours=72)  # after an abandon: progressive only, agent reserved
 MESSAGE_LIMIT_S = 15.0  # an abandon message still playing after this is cut off
 DEFAULT_CALLBACK_AFTER_S = 300.0
 # Keys of ``Campaign.pacing`` that the runners read, not the pacing model.
 _RINGING = (CallState.PENDING, CallState.DIALING, CallState.RINGING)
 _NOT_A_PERSON = (Outcome.INVALID_NUMBER, Outcome.NETWORK_FAILURE)  # AMD heard the network
+BUCKET_S = int(BUCKET.total_seconds())
 
 
 def pacing_settings(campaign: Campaign) -> tuple[PacingSettings, str | None, float]:
@@ -103,9 +111,10 @@ class PredictiveRunner(ProgressiveRunner):
     def __init__(self, core: DialerCore, campaign_id: int, *, tick_s: float = 0.05) -> None:
         super().__init__(core, campaign_id, tick_s=tick_s)
         self.pacing, self.abandon_message, callback_after = pacing_settings(self.campaign)
-        from engine.amd.quality import with_production_fp_rate
-
-        self.pacing = with_production_fp_rate(self.pacing, core.sessions, self.campaign)  # AMD
+        self._configured_pacing = self.pacing  # before AMD's production estimate
+        self.pacing = self._with_amd_estimate()
+        self._amd_read_at = core.clock.monotonic()
+        self._amd_reader: gevent.Greenlet | None = None
         self.callback_after = timedelta(seconds=callback_after)
         self.estimates, self.guard = self._restore()
         self._last: tuple[datetime, PacingSnapshot, PacingDecision] | None = None
@@ -115,10 +124,12 @@ class PredictiveRunner(ProgressiveRunner):
         self._waiting: dict[str, tuple[Call, float]] = {}  # answered, no agent yet: since
         self._timers: dict[str, gevent.Greenlet] = {}
         self._server: gevent.Greenlet | None = None
+        self.ringer.missed = self._back_to_queue  # a per-call agent let the phone ring out
 
     # --- pacing ---------------------------------------------------------------------------
 
     def step(self) -> None:
+        self._refresh_amd_estimate()
         ready = self.core.agents.ready(self.campaign_id)
         ready = self._serve_waiting(ready)
         mono = self.core.clock.monotonic()
@@ -134,6 +145,36 @@ class PredictiveRunner(ProgressiveRunner):
                  json.dumps(decision.explain, sort_keys=True))
         if decision.calls_to_launch > 0:
             self._launch(decision.calls_to_launch, ready, now)
+
+    def _with_amd_estimate(self) -> PacingSettings:
+        """The configured pacing with AMD's production estimate of humans dropped as
+        machines (``engine.amd.quality``) once enough drops are labelled."""
+        from engine.amd.quality import with_production_fp_rate
+
+        return with_production_fp_rate(self._configured_pacing, self.core.sessions,
+                                       self.campaign)
+
+    def _refresh_amd_estimate(self) -> None:
+        """Every ``AMD_REFRESH_S``, read the AMD estimate again on the writer's thread (the
+        event loop goes on meanwhile); the guard counts with it from the next decision."""
+        mono = self.core.clock.monotonic()
+        if mono - self._amd_read_at < AMD_REFRESH_S or (
+                self._amd_reader is not None and not self._amd_reader.dead):
+            return
+        self._amd_read_at = mono
+        self._amd_reader = gevent.spawn(self._read_amd_estimate)
+
+    def _read_amd_estimate(self) -> None:
+        try:
+            pacing = self.core.writer.run(self._with_amd_estimate)
+        except Exception:  # a locked or unreachable database: keep the last, try later
+            log.exception("campaign %s: reading the AMD estimate failed", self.campaign_id)
+            return
+        if pacing.amd_false_positive_rate != self.pacing.amd_false_positive_rate:
+            log.info("campaign %s: AMD humans per machine verdict now %.4f (was %.4f)",
+                     self.campaign_id, pacing.amd_false_positive_rate,
+                     self.pacing.amd_false_positive_rate)
+        self.pacing = pacing
 
     def pacing_snapshot(self) -> dict[str, Any] | None:
         """The last pacing decision as a JSON-able dict (None before the first one)."""
@@ -223,11 +264,11 @@ class PredictiveRunner(ProgressiveRunner):
             return
         CampaignRunner.call_answered(self, call)  # recording from the answer, if so set
         self._waiting[call.uuid] = (call, self.core.clock.monotonic())
+        self._timers[call.uuid] = gevent.spawn_later(  # until the bridge (a rung agent too)
+            self.pacing.answer_timeout_s, self._timed_out, call)
         self._serve_waiting(self.core.agents.ready(self.campaign_id))
         if call.uuid not in self._waiting:
             return
-        self._timers[call.uuid] = gevent.spawn_later(
-            self.pacing.answer_timeout_s, self._timed_out, call)
         if self._server is None or self._server.dead:
             self._server = gevent.spawn(self._serve_while_waiting)
 
@@ -239,20 +280,38 @@ class PredictiveRunner(ProgressiveRunner):
             self._serve_waiting(self.core.agents.ready(self.campaign_id))
 
     def _serve_waiting(self, ready: list[AgentSession]) -> list[AgentSession]:
-        """Bridge waiting customers, longest waiting first, to the longest-ready agents on
-        their node; returns the agents still ready."""
+        """Connect waiting customers, longest waiting first, to the longest-ready agents
+        who can take them (nailed-up on their node, or per-call: rung); returns the agents
+        still ready. A rung agent must answer within the answer time-out too: the
+        customer's timer keeps running until the bridge."""
         for call, _ in sorted(self._waiting.values(), key=lambda pair: pair[1]):
-            agent = next((a for a in ready if a.node == call.node and a.leg_uuid), None)
+            agent = first_reachable(ready, call)
             if agent is None:
                 continue
             ready.remove(agent)
-            self._stop_waiting(call)
+            if agent.per_call:
+                self._waiting.pop(call.uuid, None)
+            else:
+                self._stop_waiting(call)
             agent.reserve(call.uuid)
             call.agent_id = agent.agent_id
-            self.bridge(call, agent)
+            self.ringer.connect(call, agent)
         return ready
 
+    def _back_to_queue(self, call: Call, missed: AgentSession) -> None:
+        """A rung agent did not answer: the customer waits for the next agent, still
+        within the answer time-out counted from the answer."""
+        if call.uuid in self._timers:
+            self._waiting[call.uuid] = (call, self._handed.get(call.uuid,
+                                                               self.core.clock.monotonic()))
+            self._serve_waiting(self.core.agents.ready(self.campaign_id))
+            if self._server is None or self._server.dead:
+                self._server = gevent.spawn(self._serve_while_waiting)
+        else:  # a callback's reserved agent: as in progressive mode
+            self.ringer.next_or_abandon(call, missed)
+
     def call_bridged(self, call: Call) -> None:
+        self._stop_waiting(call)  # a rung agent answered in time
         self._silence_until_now(call)
         super().call_bridged(call)
 
@@ -272,7 +331,7 @@ class PredictiveRunner(ProgressiveRunner):
             timer.kill()
 
     def _timed_out(self, call: Call) -> None:
-        if call.uuid in self._waiting and call.state is CallState.ANSWERED:
+        if call.state is CallState.ANSWERED:  # waiting, or its agent's phone still rings
             log.info("call %s: no agent within %.1f s of the answer: abandoned",
                      call.uuid, self.pacing.answer_timeout_s)
             self.abandon(call)
@@ -281,6 +340,7 @@ class PredictiveRunner(ProgressiveRunner):
         """Abandon as the rules require: the message naming the caller (if set), the attempt
         recorded abandoned, and a progressive callback with an agent reserved."""
         self._stop_waiting(call)
+        self.ringer.cancel(call)
         self._silence_until_now(call)
         call.outcome_override = Outcome.ABANDONED
         self._schedule_callback(call)
@@ -344,26 +404,77 @@ class PredictiveRunner(ProgressiveRunner):
         """The estimates and the abandon guard learnt from the campaign's ended attempts, so
         that a restarted engine keeps the abandons of the rule's window and its estimates."""
         now = self.core.clock.now()
-        columns = (CallAttempt.originated_at, CallAttempt.answered_at, CallAttempt.bridged_at,
-                   CallAttempt.ended_at, CallAttempt.outcome, CallAttempt.dead_air_ms)
-        ended = (CallAttempt.campaign_id == self.campaign_id, CallAttempt.direction == OUTBOUND,
-                 CallAttempt.state == AttemptState.ENDED, CallAttempt.ended_at.is_not(None))
-        since = window_start(now, self.pacing)
         with self.core.sessions() as session:
-            rows = [*session.execute(select(*columns).where(
-                        *ended, CallAttempt.ended_at >= since)),
-                    *session.execute(select(*columns).where(
-                        *ended, CallAttempt.ended_at < since)
-                        .order_by(CallAttempt.ended_at.desc())
-                        .limit(int(REPLAY_HALF_LIVES * self.pacing.memory_calls)))]
-        finished = [finished_attempt(row, _silence_s(row), self.settings.wrap_up_s)
-                    for row in rows]
-        estimates, guard = rebuild([f for f in finished if f is not None], self.pacing, now)
+            buckets, recent, delays = stored_history(session, self.campaign_id, self.pacing,
+                                                     self.settings.wrap_up_s, now)
+        estimates, guard = restore(buckets, recent, delays, self.pacing, now)
         counts = guard.counts(now, self.pacing)
-        log.info("campaign %s: abandon window and estimates restored from %d ended "
-                 "attempt(s): %.0f live answers, %.0f abandoned in the %s window",
-                 self.campaign_id, len(rows), counts.live, counts.abandoned, self.pacing.rule)
+        log.info("campaign %s: abandon window and estimates restored from %d bucket(s) and "
+                 "the last %d ended attempt(s): %.0f live answers, %.0f abandoned in the %s "
+                 "window", self.campaign_id, len(guard.buckets), len(recent), counts.live,
+                 counts.abandoned, self.pacing.rule)
         return estimates, guard
+
+
+class _BucketIndex(FunctionElement[int]):
+    """The guard's 15-minute bucket of a UTC timestamp column, as buckets since the epoch."""
+
+    type = Integer()
+    name = "bucket_index"
+    inherit_cache = True
+
+
+@compiles(_BucketIndex)
+def _bucket_index(element: _BucketIndex, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return (f"CAST(floor(extract(epoch from {compiler.process(column, **kw)}) / "
+            f"{BUCKET_S}) AS BIGINT)")
+
+
+@compiles(_BucketIndex, "sqlite")
+def _bucket_index_sqlite(element: _BucketIndex, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    # Whole seconds of the stored text (strftime would round a fraction up to the next one).
+    return (f"(CAST(strftime('%s', substr({compiler.process(column, **kw)}, 1, 19)) "
+            f"AS INTEGER) / {BUCKET_S})")
+
+
+def stored_history(session: Session, campaign_id: int, pacing: PacingSettings, wrap_s: float,
+                   now: datetime
+                   ) -> tuple[list[GuardBucket], list[FinishedAttempt], list[float]]:
+    """What ``engine.pacing.restore`` needs, in three queries whose results do not grow with
+    the window: the window's answers counted per 15-minute bucket (GROUP BY, classified as
+    ``_classify`` does), the last ``REPLAY_HALF_LIVES * memory_calls`` ended attempts for
+    the estimates, and the silences of the window's last ``dead_air_calls`` live answers
+    (oldest first)."""
+    a = CallAttempt
+    ended = (a.campaign_id == campaign_id, a.direction == OUTBOUND,
+             a.state == AttemptState.ENDED, a.ended_at.is_not(None), a.originated_at.is_not(None))
+    in_window = (a.ended_at >= window_start(now, pacing), a.ended_at <= now)
+    machine = a.outcome == Outcome.MACHINE
+    live = and_(a.answered_at.is_not(None),
+                or_(a.outcome.is_(None), a.outcome.not_in((Outcome.MACHINE, *_NOT_A_PERSON))))
+    bucket = _BucketIndex(a.ended_at)
+    abandoned = and_(live, a.bridged_at.is_(None))
+    counted = session.execute(
+        select(bucket, func.count().filter(live), func.count().filter(abandoned),
+               func.count().filter(machine))
+        .where(*ended, *in_window, or_(live, machine)).group_by(bucket))
+    buckets = [GuardBucket(datetime.fromtimestamp(index * BUCKET_S, timezone.utc),
+                           live=n_live, abandoned=n_abandoned, machines=n_machines)
+               for index, n_live, n_abandoned, n_machines in counted]
+    columns = (a.originated_at, a.answered_at, a.bridged_at, a.ended_at, a.outcome,
+               a.dead_air_ms)
+    newest = a.ended_at.desc()
+    recent = [finished_attempt(row, _silence_s(row), wrap_s) for row in session.execute(
+        select(*columns).where(*ended).order_by(newest)
+        .limit(int(REPLAY_HALF_LIVES * pacing.memory_calls)))]
+    last_live = [finished_attempt(row, _silence_s(row), wrap_s) for row in session.execute(
+        select(*columns).where(*ended, *in_window, live).order_by(newest)
+        .limit(pacing.dead_air_calls))]
+    delays = [f.silence_s for f in reversed(last_live)
+              if f is not None and f.silence_s is not None]
+    return buckets, [f for f in recent if f is not None], delays
 
 
 class EndedAttempt(Protocol):

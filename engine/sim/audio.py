@@ -143,11 +143,13 @@ class LegAudio:
         self.partner_since = 0
         self._sent_clip: tuple[int, np.ndarray] | None = None
         self.playing = False  # a playback (even of silence) is being sent
+        self.comfort_noise = False  # `send_silence_when_idle`: an idle leg is sent silence
 
     @property
     def sending(self) -> bool:
-        """Whether the switch sends this leg any audio at all (a parked leg gets none)."""
-        return self.playing or self.partner is not None
+        """Whether the switch sends this leg any audio at all (a parked leg gets none, unless
+        it has `send_silence_when_idle`)."""
+        return self.playing or self.partner is not None or self.comfort_noise
 
     def say(self, at_sample: int, clip: np.ndarray) -> None:
         self.received.append((at_sample, clip))

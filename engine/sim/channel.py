@@ -111,6 +111,8 @@ class Channel:
         if value is not None:
             self.variables[name] = value
             self._variable_lines[name] = f"variable_{name}: {wire.url_encode(value)}\n"
+        if name == "send_silence_when_idle":
+            self.media.audio.comfort_noise = value not in (None, "", "0")
 
     def encoded_variables(self) -> str:
         """The `variable_*` header lines, URL-encoded once when each variable was set."""

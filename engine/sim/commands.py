@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import gevent
 
+from engine.sim import audio_fork
 from engine.sim.channel import Channel, IllegalTransition, Phase
 from engine.sim.dialstring import parse_originate
 from engine.sim.fsvars import Q850
@@ -233,6 +234,14 @@ def uuid_record(switch: Switch, arg: str, deliver: Deliver) -> None:
         deliver(usage)
 
 
+@command("uuid_audio_fork")
+def uuid_audio_fork(switch: Switch, arg: str) -> str:
+    """Only where the simulated switch loads mod_audio_fork (engine.sim.audio_fork)."""
+    if audio_fork.MODULE not in switch.modules:
+        return "-ERR uuid_audio_fork Command not found!\n"
+    return audio_fork.uuid_audio_fork(switch, arg)
+
+
 @command("hupall")
 def hupall(switch: Switch, arg: str) -> str:
     parts = arg.split()
@@ -311,6 +320,42 @@ def sofia(switch: Switch, arg: str) -> str:
     lines.append(f"{'internal':>23}\t{'profile':>7}\t{'sip:mod_sofia@127.0.0.1:5060':>42}\tRUNNING (0)")
     lines += [bar, "2 profiles 0 aliases"]
     return "\n".join(lines) + "\n"
+
+
+HASH_USAGE = "-ERR Usage: hash insert|insert_ifempty|select|delete|delete_ifmatch/realm/key[/value]\n"
+
+
+@command("hash")
+def hash_api(switch: Switch, arg: str) -> str:
+    """mod_hash's api (replies as in mod_hash.c of 1.11.1); the simulator runs one command at
+    a time, as FreeSWITCH does under the hash's write lock."""
+    parts = arg.strip().split("/", 3)
+    if len(parts) < 3 or not parts[0]:
+        return HASH_USAGE
+    action, key, value = parts[0].lower(), f"{parts[1]}_{parts[2]}", parts[3] if len(parts) > 3 else None
+    store = switch.hash_store
+    if action in ("insert", "insert_ifempty", "delete_ifmatch") and value is None:
+        return HASH_USAGE
+    if action == "insert":
+        store[key] = value  # type: ignore[assignment]
+        return "+OK\n"
+    if action == "insert_ifempty":
+        if key in store:
+            return "-ERR key already exists\n"
+        store[key] = value  # type: ignore[assignment]
+        return "+OK\n"
+    if action == "select":
+        return store.get(key, "")
+    if action == "delete":
+        return "+OK\n" if store.pop(key, None) is not None else "-ERR Not found\n"
+    if action == "delete_ifmatch":
+        if key not in store:
+            return "-ERR Not found\n"
+        if store[key] != value:
+            return "-ERR Doesn't match\n"
+        del store[key]
+        return "+OK\n"
+    return HASH_USAGE
 
 
 @command("version")

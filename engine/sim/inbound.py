@@ -25,7 +25,8 @@ def dialplan_vars(call: IncomingCall, wait_seconds: int = 120) -> list[tuple[str
     return [("direction", "inbound"), ("dialer_inbound", "true"),
             ("dialer_campaign_number", call.dialled.lstrip("+")),
             ("dialer_caller_number", call.caller), ("park_after_bridge", "false"),
-            ("hangup_after_bridge", "true"), ("park_timeout", f"{wait_seconds}:NO_ANSWER")]
+            ("hangup_after_bridge", "true"), ("send_silence_when_idle", "400"),
+            ("park_timeout", f"{wait_seconds}:NO_ANSWER")]
 
 
 def call_in(switch: Switch, call: IncomingCall) -> Channel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 import gevent
 from gevent.server import StreamServer
@@ -29,14 +30,14 @@ class SwitchSimulator:
                  password: str = "ClueCon", seed: int | None = None, clock: Clock | None = None,
                  event_queue_limit: int | None = MAX_QUEUE_LEN, max_missed: int = MAX_MISSED,
                  hostname: str = "sim", clip_cache: str | None = None, record_tick: float = 0.1,
-                 heartbeat_seconds: float | None = 20.0) -> None:
+                 heartbeat_seconds: float | None = 20.0, modules: Collection[str] = ()) -> None:
         self.scenario = scenario or default_scenario()
         self.password = password
         self.event_queue_limit = event_queue_limit
         self.max_missed = max_missed
         self.switch = Switch(self.scenario, clock or SystemClock(), seed=seed, hostname=hostname,
                              clip_cache=clip_cache, record_tick=record_tick,
-                             heartbeat_seconds=heartbeat_seconds)
+                             heartbeat_seconds=heartbeat_seconds, modules=modules)
         self.sessions: set[EslSession] = set()
         self._server = StreamServer((host, port), self._handle)
         self._scheduled: list[gevent.Greenlet] = []  # the scenario's inbound calls

@@ -6,13 +6,14 @@ import itertools
 import random
 import uuid as uuidlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Protocol
 
 import gevent
 
 from engine.clock import Clock
 from engine.sim.audio import ClipLibrary
+from engine.sim.audio_fork import AudioForker
 from engine.sim.channel import Channel
 from engine.sim.dialstring import OriginateRequest
 from engine.sim.events import Event, EventFactory
@@ -37,8 +38,11 @@ class Switch:
 
     def __init__(self, scenario: Scenario, clock: Clock, *, seed: int | None = None,
                  hostname: str = "sim", clip_cache: str | None = None, record_tick: float = 0.1,
-                 heartbeat_seconds: float | None = HEARTBEAT_SECONDS, max_sessions: int = 5000) -> None:
+                 heartbeat_seconds: float | None = HEARTBEAT_SECONDS, max_sessions: int = 5000,
+                 modules: Collection[str] = ()) -> None:
         self.scenario = scenario
+        self.modules = frozenset(modules)  # optional modules loaded, e.g. "mod_audio_fork"
+        self.audio_forks: dict[tuple[str, str], AudioForker] = {}  # by (uuid, media bug)
         self.clock = clock
         self.seed = scenario.seed if seed is None else seed
         self.hostname = hostname
@@ -58,6 +62,7 @@ class Switch:
         self._session_ids = itertools.count(1)
         self._media_ports = itertools.cycle(range(16384, 32768, 2))
         self._dials: Counter[str] = Counter()
+        self.hash_store: dict[str, str] = {}  # mod_hash's `hash` api: "<realm>_<key>" -> value
         self._heartbeat = (gevent.spawn(self._heartbeats, heartbeat_seconds)
                            if heartbeat_seconds else None)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 17:27:23.002590
+Create Date: 2026-11-23 20:08:51.232308
 """
 
 from __future__ import annotations
@@ -199,6 +199,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('agent_state_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agent_state_log_agent_id'), ['agent_id'], unique=False)
+        batch_op.create_index('ix_agent_state_log_open', ['agent_id'], unique=False, sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_agent_state_log_started_at'), ['started_at'], unique=False)
 
     op.create_table('contacts',
@@ -314,6 +315,7 @@ def upgrade() -> None:
     with op.batch_alter_table('call_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_call_attempts_agent_id'), ['agent_id'], unique=False)
         batch_op.create_index('ix_call_attempts_campaign_created', ['campaign_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_call_attempts_campaign_ended', ['campaign_id', 'ended_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_attempts_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index('ix_call_attempts_number_created', ['number', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_attempts_state'), ['state'], unique=False)
@@ -394,6 +396,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_call_attempts_state'))
         batch_op.drop_index('ix_call_attempts_number_created')
         batch_op.drop_index(batch_op.f('ix_call_attempts_contact_id'))
+        batch_op.drop_index('ix_call_attempts_campaign_ended')
         batch_op.drop_index('ix_call_attempts_campaign_created')
         batch_op.drop_index(batch_op.f('ix_call_attempts_agent_id'))
 
@@ -418,6 +421,7 @@ def downgrade() -> None:
     op.drop_table('contacts')
     with op.batch_alter_table('agent_state_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agent_state_log_started_at'))
+        batch_op.drop_index('ix_agent_state_log_open', sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_agent_state_log_agent_id'))
 
     op.drop_table('agent_state_log')

@@ -3,8 +3,9 @@
 The split (seed HELDOUT_SEED) uses only the texts, names and voices that training never sees.
 The issue's targets are accuracy >= 97 %, humans taken for machines <= 1 %, median decision
 <= 2 s; the shipped model does not reach them yet on this synthetic corpus (on this split it
-measured 86.25 %, 1.83 % and 2800 ms; see amd_models/MODEL_CARD.md), so these tests hold it to
-the floors below, which catch regressions, and print the figures (pytest -s).
+measured 86.67 %, 0.92 % (1 of 109 humans) and 2800 ms with the steady-pitch beep check; see
+amd_models/MODEL_CARD.md), so these tests hold it to the floors below, which catch regressions,
+and print the figures (pytest -s).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from engine.amd.evaluate import evaluate, labelled_files
 
 from .conftest import HELDOUT_COUNT
 
-FLOOR_ACCURACY = 0.80
-CEILING_HUMANS_AS_MACHINES = 0.03
+FLOOR_ACCURACY = 0.85
+CEILING_HUMANS_AS_MACHINES = 0.02
 CEILING_MEDIAN_MS = 2900
 
 pytestmark = pytest.mark.slow

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from engine.amd.analysis import analyse_block
-from engine.amd.beep import is_beep, is_sounding_beep
-from engine.amd.corpus import SIT_CODES, sit_tones
+from engine.amd.beep import BeepParams, is_beep, is_sounding_beep
+from engine.amd.corpus import SIT_CODES, make_spec, render, sit_tones
 from engine.amd.sit import SitDetector
 from engine.amd.tones import ToneSegmenter
 
@@ -26,6 +26,7 @@ def test_an_isolated_tone_in_noise_through_g711_is_a_beep(hz: float) -> None:
     beeps = [s for s in found if is_beep(s)]
     assert len(beeps) == 1
     assert abs(beeps[0].hz - hz) < 5 and abs(beeps[0].start_ms - 500) <= 40 and abs(beeps[0].end_ms - 1100) <= 40
+    assert beeps[0].hz_spread < 1.0
     assert any(is_sounding_beep(s) for s in sounding)  # recognised before it ended
 
 
@@ -33,6 +34,25 @@ def test_speech_is_not_a_beep(phrases) -> None:  # type: ignore[no-untyped-def]
     for name in ("en-voicemail", "ru-operator", "hello"):
         found, sounding = segments_of(pcm(phrases[name], law="ulaw"))
         assert not any(is_beep(s) for s in found) and not any(is_sounding_beep(s) for s in sounding)
+
+
+@pytest.mark.parametrize(("split", "index"), [("train", 71), ("test", 176)])
+def test_a_held_vowel_is_not_a_beep(split: str, index: int) -> None:
+    # corpus seed 7: "Алло, добрый день, Дмитрий слушает." and "Да, я слушаю." hold a vowel so
+    # steadily that it passed for a beep until the frequency spread was checked
+    found, sounding = segments_of(render(make_spec(7, split, index)))
+    loose = BeepParams(max_spread_hz=float("inf"))
+    vowels = [s for s in found + sounding if is_beep(s, loose) or is_sounding_beep(s, loose)]
+    assert vowels and all(s.hz_spread > BeepParams().max_spread_hz for s in vowels)
+    assert not any(is_beep(s) for s in found) and not any(is_sounding_beep(s) for s in sounding)
+
+
+def test_a_wavering_tone_is_not_a_beep() -> None:
+    t = np.arange(4000) / 8000
+    wavering = 0.2 * np.sin(2 * np.pi * (600 * t - 8 / (2 * np.pi * 3) * np.cos(2 * np.pi * 3 * t)))  # 600 +- 8 Hz
+    found, sounding = segments_of(pcm(silence(300), wavering, silence(400), noise_db=-45, law="ulaw"))
+    assert found and all(abs(s.hz - 600) < 10 and s.hz_spread > BeepParams().max_spread_hz for s in found)
+    assert not any(is_beep(s) for s in found) and not any(is_sounding_beep(s) for s in sounding)
 
 
 @pytest.mark.parametrize("code", sorted(SIT_CODES))

@@ -21,6 +21,12 @@ from engine.sim.scenario import scenario_from_dict
 from engine.sim.server import SwitchSimulator
 from engine.store.models import CallAttempt, CampaignStatus, DialMode
 from engine.store.queries import next_dialable
+from tests.freeswitch.conftest import (  # noqa: F401 (fixtures of the real-switch tests)
+    audio_dir,
+    far_end,
+    freeswitch_binary,
+    switch,
+)
 
 # Number prefix -> what the simulated callee does (deterministic, fast).
 FAST = {"post_dial_delay": 0.05, "ring": 0.3, "early_media": 0.0}
@@ -157,3 +163,33 @@ def run_until(core: DialerCore, campaign_id: int, done, timeout: float, what: st
 def first_call_ended(sessionmaker_):  # type: ignore[no-untyped-def]
     """A predicate: the first attempt exists and has ended."""
     return lambda: bool(attempts(sessionmaker_)) and attempts(sessionmaker_)[0].ended_at is not None
+
+
+def mixed_predictive(ring_max_s: float, talk_s: tuple[float, float], wrap_s: float,
+                     cap: float = 0.1) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A simulator rule for numbers +7901...: half the dials answer after a ring of 0.3 s to
+    ``ring_max_s`` and talk ``talk_s`` (min, max) seconds, the others are busy at once; and
+    predictive pacing settings whose cold-start defaults match that world."""
+    low, high = talk_s
+    rule = {"prefix": "+7901", "outcomes": {"human": 1, "busy": 1}, "post_dial_delay": 0.05,
+            "early_media": 0.0, "ring": {"dist": "uniform", "min": 0.3, "max": ring_max_s},
+            "talk": {"dist": "uniform", "min": low, "max": high}, "patience": 10, "dtmf": None}
+    pacing = {"ring_timeout_s": 15, "wrap_up_s": wrap_s, "abandon_cap": cap,
+              "answer_timeout_s": 0.5,
+              "defaults": {"answer_rate": 0.5, "machine_rate": 0.0,
+                           "ring_answer_mean_s": round(0.05 + (0.3 + ring_max_s) / 2, 3),
+                           "ring_noanswer_mean_s": 0.2, "talk_mean_s": (low + high) / 2,
+                           "talk_cv": 0.3, "wrap_mean_s": wrap_s, "wrap_cv": 0.3}}
+    return rule, pacing
+
+
+@pytest.fixture
+def fs_core(switch, sessionmaker_, running_clock, tmp_path) -> Iterator[DialerCore]:  # type: ignore[no-untyped-def]
+    """An engine core connected to the real FreeSWITCH of ``switch``."""
+    core = DialerCore(nodes=[SwitchNode("fs1", switch.host, switch.esl_port, switch.esl_password)],
+                      sessions=sessionmaker_, clock=running_clock, source=next_dialable,
+                      recordings_dir=tmp_path / "rec", finish_hooks=default_hooks(90))
+    core.start()
+    assert core.pool.wait_up(10)
+    yield core
+    core.stop()

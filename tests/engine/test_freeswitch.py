@@ -7,42 +7,20 @@ stereo; the customer leg is hung up and the agent goes back to park, then to rea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import gevent
 import pytest
 import soundfile
 
 from engine.agents import AgentState
-from engine.config import SwitchNode
-from engine.runner.core import DialerCore
-from engine.runner.finish import default_hooks
 from engine.runner.progressive import ProgressiveRunner
 from engine.store.models import AttemptState, Outcome
-from engine.store.queries import next_dialable
 from tests.freeswitch.audio import band_energy_ratio, rms
-from tests.freeswitch.conftest import (  # noqa: F401 (fixtures used by name)
-    AGENT_TONE_HZ,
-    audio_dir,
-    far_end,
-    freeswitch_binary,
-    switch,
-)
+from tests.freeswitch.conftest import AGENT_TONE_HZ
 
 from .conftest import attempts, login_ready, make_campaign, wait_for
 
 pytestmark = pytest.mark.freeswitch
 
-
-@pytest.fixture
-def fs_core(switch, sessionmaker_, running_clock, tmp_path) -> Iterator[DialerCore]:  # type: ignore[no-untyped-def]
-    core = DialerCore(nodes=[SwitchNode("fs1", switch.host, switch.esl_port, switch.esl_password)],
-                      sessions=sessionmaker_, clock=running_clock, source=next_dialable,
-                      recordings_dir=tmp_path / "rec", finish_hooks=default_hooks(90))
-    core.start()
-    assert core.pool.wait_up(10)
-    yield core
-    core.stop()
 
 
 def _one_agent_campaign(core, far_end, factory, session, number, customer_phone):  # type: ignore[no-untyped-def]

@@ -66,15 +66,15 @@ def test_guard_counts_silence_from_the_amd_verdict(core, factory, session,  # ty
     for row in rows:
         assert (row.outcome, row.amd_result) == (Outcome.ANSWERED, "human")
         assert row.bridged_at is not None and row.amd_decision_ms == AMD_MS
-        assert row.dead_air_ms < 500  # the queue's share, not AMD's
-        assert (row.bridged_at - row.answered_at).total_seconds() > AMD_MS / 1000
+        answer_to_bridge_s = (row.bridged_at - row.answered_at).total_seconds()
+        assert answer_to_bridge_s > AMD_MS / 1000
+        # The queue's share only: what is left of answer-to-bridge once AMD has decided
+        # (a loaded machine may slow the bridge, never add AMD's time to it).
+        assert row.dead_air_ms / 1000 <= answer_to_bridge_s - AMD_MS / 1000 + 0.05
     delays = runner.guard.bridge_delays
     assert len(delays) == 2
     for row, delay in zip(sorted(rows, key=lambda r: r.ended_at), delays):
-        # Hand-over to bridge: a ready agent takes the call at once.
-        assert delay < 0.5
         assert delay == pytest.approx(row.dead_air_ms / 1000, abs=0.002)
     # A restarted engine reads the same from the stored attempts.
     restored = PredictiveRunner(core, campaign.id, tick_s=0.02).guard.bridge_delays
     assert restored == pytest.approx(delays, abs=0.002)  # dead_air_ms: whole ms
-    assert all(d < 0.5 for d in restored)

@@ -4,37 +4,49 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import gevent
 import pytest
+from sqlalchemy import select
 
-from engine.pacing import PacingMode
-from engine.runner.predictive import PredictiveRunner
+from engine.pacing import PacingMode, PacingSettings, rebuild, restore
+from engine.runner.predictive import (
+    PredictiveRunner,
+    _silence_s,
+    finished_attempt,
+    stored_history,
+)
 from engine.sim.scenario import scenario_from_dict
 from engine.sim.server import SwitchSimulator
-from engine.store.models import AttemptState, CallAttempt, DialMode, Outcome
+from engine.store.db import make_engine, make_sessionmaker
+from engine.store.models import (
+    INBOUND,
+    OUTBOUND,
+    AttemptState,
+    Base,
+    CallAttempt,
+    DialMode,
+    Outcome,
+)
+from tests.factories import Factory
 
 from .conftest import (
     RULES,
     attempts,
     login_ready,
     make_campaign,
+    mixed_predictive,
     new_core,
     wait_for,
     world,
 )
 
 # Half of the dials answer after a short ring and talk 1-2 s; the others are busy at once.
-MIXED = {"prefix": "+7901", "outcomes": {"human": 1, "busy": 1}, "post_dial_delay": 0.05,
-         "early_media": 0.0, "ring": {"dist": "uniform", "min": 0.3, "max": 1.0},
-         "talk": {"dist": "uniform", "min": 1.0, "max": 2.0}, "patience": 10, "dtmf": None}
+MIXED, PACING = mixed_predictive(ring_max_s=1.0, talk_s=(1.0, 2.0), wrap_s=0.2)
 AGENTS = 6
-PACING = {"ring_timeout_s": 15, "wrap_up_s": 0.2, "abandon_cap": 0.1, "answer_timeout_s": 0.5,
-          "defaults": {"answer_rate": 0.5, "machine_rate": 0.0, "ring_answer_mean_s": 0.7,
-                       "ring_noanswer_mean_s": 0.2, "talk_mean_s": 1.5, "talk_cv": 0.3,
-                       "wrap_mean_s": 0.2, "wrap_cv": 0.3}}
 SNAPSHOT_KEYS = {"at", "mode", "calls_to_launch", "reason", "agents_ready", "agents_busy",
                  "calls_ringing", "answer_rate", "abandon_rate", "abandon_cap", "budget",
                  "dead_air_p95_s"}
@@ -133,3 +145,78 @@ def test_restart_rebuilds_guard_and_estimates(core, factory, session, sessionmak
     assert any("abandon window and estimates restored from" in r.getMessage()
                for r in caplog.records)
 
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_sessions(request, db_url):  # type: ignore[no-untyped-def]
+    """A fresh database on SQLite and (when the test server is up) on PostgreSQL."""
+    url = db_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def _history(factory, campaign, contact_id: int, now: datetime, count: int) -> None:  # type: ignore[no-untyped-def]
+    """``count`` ended attempts over 40 days of every kind pacing tells apart, a few on
+    bucket edges, and rows restore must leave out (not ended, inbound, never dialed)."""
+    rng = random.Random(3)
+    ends = sorted({now - timedelta(seconds=rng.uniform(1, 40 * 86400)) for _ in range(count)})
+    edge = now.replace(minute=15, second=0, microsecond=0) - timedelta(days=1)
+    ends += [edge, edge - timedelta(microseconds=1), now - timedelta(days=30, microseconds=-1)]
+    kinds = ["none", "machine", "network", "served", "served", "served", "abandoned",
+             "hung_up_waiting"]
+    for n, ended in enumerate(ends):
+        kind = kinds[rng.randrange(len(kinds))]
+        answered = None if kind == "none" else ended - timedelta(seconds=rng.uniform(3, 60))
+        outcome = {"none": Outcome.NO_ANSWER, "machine": Outcome.MACHINE,
+                   "network": Outcome.NETWORK_FAILURE, "served": Outcome.ANSWERED,
+                   "abandoned": Outcome.ABANDONED, "hung_up_waiting": None}[kind]
+        factory.session.add(CallAttempt(
+            tenant_id=campaign.tenant_id, campaign_id=campaign.id, contact_id=contact_id,
+            number="+79019999999", mode="predictive", call_uuid=f"h-{n}",
+            state=AttemptState.ENDED, outcome=outcome, created_at=ended - timedelta(minutes=2),
+            originated_at=ended - timedelta(seconds=90),
+            answered_at=answered if kind != "machine" else ended - timedelta(seconds=5),
+            bridged_at=answered + timedelta(seconds=0.4) if kind == "served" else None,
+            dead_air_ms=rng.randrange(100, 2000) if kind in ("served", "abandoned") else None,
+            ended_at=ended))
+    for n, extra in enumerate([{"state": AttemptState.BRIDGED},
+                               {"direction": INBOUND}, {"originated_at": None}]):
+        factory.session.add(CallAttempt(**{
+            "tenant_id": campaign.tenant_id, "campaign_id": campaign.id,
+            "contact_id": contact_id, "number": "+79019999999", "mode": "predictive",
+            "call_uuid": f"x-{n}", "state": AttemptState.ENDED, "outcome": Outcome.ABANDONED,
+            "created_at": now - timedelta(hours=1), "originated_at": now - timedelta(hours=1),
+            "answered_at": now - timedelta(minutes=59), "ended_at": now - timedelta(minutes=58),
+            **extra}))
+    factory.session.commit()
+
+
+@pytest.mark.parametrize("rule", ["us_30d", "uk_day"])
+def test_stored_history_by_bucket_equals_every_attempt(history_sessions, clock,  # type: ignore[no-untyped-def]
+                                                       rule: str) -> None:
+    pacing = PacingSettings.from_dict({"rule": rule, "timezone": "Europe/London",
+                                       "memory_calls": 30, "dead_air_calls": 40})
+    now = clock.now()
+    with history_sessions() as session:
+        factory = Factory(session, clock)
+        campaign = factory.campaign(factory.tenant(), mode=DialMode.PREDICTIVE)
+        contact = factory.contact(factory.contact_list(campaign), phones=["+79019999999"])
+        _history(factory, campaign, contact.id, now, 1200)
+        buckets, recent, delays = stored_history(session, campaign.id, pacing, 5.0, now)
+        rows = session.scalars(select(CallAttempt).where(
+            CallAttempt.state == AttemptState.ENDED, CallAttempt.direction == OUTBOUND)).all()
+        every = [f for f in (finished_attempt(r, _silence_s(r), 5.0) for r in rows)
+                 if f is not None]
+    assert len(recent) == 10 * 30  # bounded, whatever the window
+    estimates, guard = restore(buckets, recent, delays, pacing, now)
+    expected_estimates, expected = rebuild(every, pacing, now)
+    assert guard.buckets == expected.buckets
+    assert guard.counts(now, pacing) == expected.counts(now, pacing)
+    assert guard.bridge_delays == pytest.approx(expected.bridge_delays)
+    assert guard.gain == pytest.approx(expected.gain, rel=1e-9)
+    assert estimates == expected_estimates
+    counts = guard.counts(now, pacing)
+    assert counts.live > 0 and counts.abandoned > 0 and counts.machines > 0
+    assert len(delays) == min(40, counts.live)

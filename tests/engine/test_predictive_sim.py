@@ -25,18 +25,20 @@ from engine.store.models import (
     Outcome,
 )
 
-from .conftest import RULES, attempts, login_ready, make_campaign, wait_for, world
+from .conftest import (
+    RULES,
+    attempts,
+    login_ready,
+    make_campaign,
+    mixed_predictive,
+    wait_for,
+    world,
+)
 
-# Half of the dials answer after a short ring and talk 1.5-3 s; the others are busy at once.
-MIXED = {"prefix": "+7901", "outcomes": {"human": 1, "busy": 1}, "post_dial_delay": 0.05,
-         "early_media": 0.0, "ring": {"dist": "uniform", "min": 0.3, "max": 1.2},
-         "talk": {"dist": "uniform", "min": 1.5, "max": 3.0}, "patience": 10, "dtmf": None}
 AGENTS = 20
 CAP = 0.1
-PACING = {"ring_timeout_s": 15, "wrap_up_s": 0.3, "abandon_cap": CAP, "answer_timeout_s": 0.5,
-          "defaults": {"answer_rate": 0.5, "machine_rate": 0.0, "ring_answer_mean_s": 0.8,
-                       "ring_noanswer_mean_s": 0.2, "talk_mean_s": 2.2, "talk_cv": 0.3,
-                       "wrap_mean_s": 0.3, "wrap_cv": 0.3}}
+# Half of the dials answer after a short ring and talk 1.5-3 s; the others are busy at once.
+MIXED, PACING = mixed_predictive(ring_max_s=1.2, talk_s=(1.5, 3.0), wrap_s=0.3, cap=CAP)
 
 
 @pytest.fixture

@@ -8,6 +8,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.bench.ceiling import (
+    abandon_share,
+    erlang_b,
+    erlang_reference,
+    service_times,
+)
 from engine.bench.metrics import max_running_rate, max_window_rate
 from engine.bench.runner import run_one
 from engine.bench.world import ContactList, Scenario
@@ -60,6 +66,9 @@ def test_cli_runs_one_scenario_and_plots(tmp_path) -> None:  # type: ignore[no-u
     for dialer in ("ours", "progressive", "fixed_ratio"):
         assert f" {dialer} " in result.output
     assert "list throughput >= 2x progressive" in result.output
+    assert any(line.startswith("scenario") and " erlang " in line
+               for line in result.output.splitlines())
+    assert "above the Erlang reference at the cap" in result.output
     assert sorted(p.name for p in out.glob("*.png")) == [
         "pacing_abandon_max.png", "pacing_contacts.png", "pacing_idle.png",
         "pacing_occupancy.png", "pacing_throughput.png"]
@@ -118,3 +127,28 @@ def test_steady_state_figures_leave_out_the_warm_up() -> None:
     assert r.occupancy == pytest.approx((warm.occupancy + 2 * r.occupancy_steady) / 3)
     assert r.attempts_per_hour == pytest.approx(
         (warm.attempts_per_hour + 2 * r.attempts_per_hour_steady) / 3)
+
+
+def test_erlang_reference_without_patience_is_erlang_b() -> None:
+    # Poisson answers that find every agent busy are lost: the loss share is Erlang B,
+    # whatever the service time distribution (here the world's lognormal talk + wrap-up).
+    sc = Scenario(agents=10, talk_mean_s=60, wrap_mean_s=10, seed=4)
+    rng = np.random.default_rng(9)
+    services = service_times(sc, 40_000, rng)
+    erlangs = 7.0
+    arrivals = np.cumsum(rng.exponential(services.mean() / erlangs, 40_000))
+    lost, _ = abandon_share(sc.agents, 0.0, arrivals, services)
+    assert lost == pytest.approx(erlang_b(10, erlangs), abs=0.006)  # 0.0787
+    ref = erlang_reference(sc, 0.03, answers=40_000, patience_s=0.0)
+    assert ref.abandon_share == pytest.approx(0.03, abs=0.002)
+    assert erlang_b(10, ref.offered_erlangs) == pytest.approx(0.03, abs=0.006)
+    assert ref.occupancy == pytest.approx(ref.offered_erlangs * 0.97 / 10, rel=0.03)
+
+
+def test_erlang_reference_grows_with_patience_and_team_size() -> None:
+    small, large = Scenario(agents=5, seed=2), Scenario(agents=20, seed=2)
+    waiting = erlang_reference(small, 0.03, answers=20_000)
+    lost = erlang_reference(small, 0.03, answers=20_000, patience_s=0.0)
+    assert lost.occupancy < waiting.occupancy < erlang_reference(large, 0.03,
+                                                                  answers=20_000).occupancy
+    assert 0.2 < lost.occupancy < waiting.occupancy < 0.6

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from engine.pacing import CallResult, GuardState, PacingSettings
 
 from .conftest import NOW
@@ -76,3 +78,16 @@ def test_the_controller_steers_towards_the_aim() -> None:
         steady = _record(steady, NOW, CallResult.ABANDONED, s, 3)
     assert abs(steady.gain - 1.0) < 1e-9
     assert _record(GuardState(), NOW, CallResult.ABANDONED, s, 100).gain == 0.25  # clipped
+
+
+def test_many_answers_steer_as_one_step_until_a_bound() -> None:
+    settings = PacingSettings.from_dict({})
+    one_by_one = GuardState(gain=2.0)
+    results = [CallResult.SERVED] * 40 + [CallResult.ABANDONED] + [CallResult.SERVED] * 9
+    for result in results:
+        one_by_one = GuardState(gain=one_by_one.steered(result, settings))
+    assert GuardState(gain=2.0).steered_by(50, 1, settings) == pytest.approx(one_by_one.gain)
+    assert GuardState(gain=2.0).steered_by(1, 0, settings) == \
+        GuardState(gain=2.0).steered(CallResult.SERVED, settings)
+    # Five abandons in twenty answers would take it under its lower bound: it stops there.
+    assert GuardState(gain=0.3).steered_by(20, 5, settings) == 0.25

@@ -44,6 +44,8 @@ class CallAttempt(Base):
     __table_args__ = (
         Index("ix_call_attempts_campaign_created", "campaign_id", "created_at"),
         Index("ix_call_attempts_number_created", "number", "created_at"),
+        # Predictive restore: a campaign's attempts ended in the abandon rule's window.
+        Index("ix_call_attempts_campaign_ended", "campaign_id", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

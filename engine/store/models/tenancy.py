@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, str_enum
@@ -77,6 +77,12 @@ class AgentStateLog(Base):
     """One interval an agent spent in a state: the base of occupancy statistics."""
 
     __tablename__ = "agent_state_log"
+    __table_args__ = (
+        # The open interval of each agent, closed at every state change: one row to find,
+        # however long the agent's history.
+        Index("ix_agent_state_log_open", "agent_id",
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
