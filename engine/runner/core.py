@@ -346,21 +346,43 @@ class DialerCore:
             agent.talking()
 
     def _adopt_agent_legs(self, connection: SwitchConnection) -> None:
-        """Agents whose softphone legs outlived a restart are back, without ringing again."""
+        """Agents whose softphone legs outlived a restart are back, without ringing again.
+
+        A nailed-up leg makes its agent ready on it. A per-call leg (``agent_ringing``
+        campaign) serves one customer: bridged, its agent is talking to that customer and
+        the leg goes when the call ends; still ringing or unbridged, the leg is hung up and
+        the agent is ready for the next call."""
         known = [a.leg_uuid for a in self.agents if a.leg_uuid]
         for leg in reconcile.agent_legs(connection, self.node_id, known):
             if self.agents.get(leg.agent_id) is not None:
                 continue
             with self.sessions() as session:
                 row = session.get(Agent, leg.agent_id)
+                campaign = (session.get(Campaign, leg.campaign_id)
+                            if leg.campaign_id is not None else None)
+                per_call = campaign is not None and campaign.agent_ringing
             if row is None:
                 continue
             agent = AgentSession(agent_id=row.id, tenant_id=row.tenant_id,
                                  dial_string=row.dial_string, clock=self.clock,
                                  state_log=self.state_log)
-            agent.adopt(leg.uuid, connection.name, leg.campaign_id)
+            if per_call:
+                self._adopt_per_call_leg(connection, agent, leg)
+            else:
+                agent.adopt(leg.uuid, connection.name, leg.campaign_id)
             self.agents.add(agent)
             log.info("agent %s adopted on leg %s", leg.agent_id, leg.uuid)
+
+    def _adopt_per_call_leg(self, connection: SwitchConnection, agent: AgentSession,
+                            leg: reconcile.AgentLeg) -> None:
+        agent.login_per_call(leg.campaign_id)
+        customer = reconcile.bridged_to(connection, leg.uuid)
+        if customer is None:
+            gevent.spawn(self.hang_up_leg, connection.name, leg.uuid)
+            return
+        agent.ring(leg.uuid, connection.name)
+        agent.reserve(customer)
+        agent.talking()
 
     def call_finished(self, call: Call, wrap_up_s: float) -> None:
         """A call ended: stop following it and free its agent (wrap-up, or ready at once)."""

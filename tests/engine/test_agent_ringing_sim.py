@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from engine.agents import MISSED_CALL, AgentState
+from engine.runner.progressive import ProgressiveRunner
 from engine.sim.scenario import scenario_from_dict
 from engine.sim.server import SwitchSimulator
 from engine.store.models import AttemptState, Outcome
@@ -15,6 +16,7 @@ from .conftest import (
     attempts,
     first_call_ended,
     make_campaign,
+    new_core,
     run_until,
     wait_for,
     world,
@@ -89,3 +91,65 @@ def test_no_agent_answers_the_customer_is_abandoned(core, simulator, factory, se
     assert attempt.bridged_at is None
     assert (slow.state, slow.reason) == (AgentState.PAUSED, MISSED_CALL)
     wait_for(lambda: simulator.switch.channels == {}, 5, "every leg gone")
+
+
+def test_a_bridged_per_call_leg_is_adopted_after_a_restart(  # type: ignore[no-untyped-def]
+        core, simulator, factory, session, sessionmaker_, running_clock, tmp_path) -> None:
+    """The engine goes away mid-call: the next one finds the agent talking on the per-call
+    leg (not logged in as nailed up), and when the customer leaves, hangs the leg up and
+    keeps the agent logged in for the next call."""
+    campaign, agents = ringing_campaign(factory, session, ["+79007000301"], agents=1)
+    core.login(agents[0].id, campaign.id)
+    runner = ProgressiveRunner(core, campaign.id, tick_s=0.02)
+    runner.start()
+    wait_for(lambda: attempts(sessionmaker_) and attempts(sessionmaker_)[0].bridged_at, 10,
+             "the customer bridged to the agent's phone")
+    runner.stop()
+    core.stop()  # the customer (talking 30 s) and the agent's leg stay up
+    assert len(simulator.switch.channels) == 2
+    successor = new_core(simulator, sessionmaker_, running_clock, tmp_path / "rec2")
+    successor.start()
+    try:
+        assert successor.pool.wait_up(5)
+        wait_for(lambda: successor.agents.get(agents[0].id) is not None
+                 and successor.agents.get(agents[0].id).state is AgentState.TALKING, 5,
+                 "the agent adopted, talking")
+        agent = successor.agents.get(agents[0].id)
+        customer = attempts(sessionmaker_)[0].call_uuid
+        assert agent.per_call and agent.call_uuid == customer
+        wait_for(lambda: customer in successor.calls, 5, "the customer's call adopted")
+        successor.kill(successor.calls[customer])  # the customer hangs up
+        wait_for(lambda: simulator.switch.channels == {}, 5, "the agent's per-call leg gone too")
+        wait_for(lambda: agent.state is AgentState.READY, 5, "wrap-up over")
+        assert successor.agents.get(agents[0].id) is agent  # still logged in
+        assert agent.leg_uuid is None
+    finally:
+        successor.stop()
+    rows = attempts(sessionmaker_)
+    assert len(rows) == 1 and rows[0].state is AttemptState.ENDED
+    assert rows[0].outcome is Outcome.ANSWERED and rows[0].agent_id == agents[0].id
+
+
+def test_a_ringing_per_call_leg_is_hung_up_after_a_restart(  # type: ignore[no-untyped-def]
+        core, simulator, factory, session, sessionmaker_, running_clock, tmp_path) -> None:
+    """An agent's phone still ringing when the engine went away: the next engine hangs that
+    leg up and the agent is simply ready (per call) again."""
+    campaign, agents = ringing_campaign(factory, session, ["+79007000302"], agents=1,
+                                        slow_first=True)
+    agent = core.login(agents[0].id, campaign.id)
+    runner = ProgressiveRunner(core, campaign.id, tick_s=0.02)
+    runner.start()
+    wait_for(lambda: agent.leg_uuid is not None, 10, "the agent's phone ringing")
+    leg = agent.leg_uuid
+    runner.stop()
+    core.stop()
+    successor = new_core(simulator, sessionmaker_, running_clock, tmp_path / "rec2")
+    successor.start()
+    try:
+        assert successor.pool.wait_up(5)
+        wait_for(lambda: leg not in simulator.switch.channels, 5, "the ringing leg hung up")
+        adopted = successor.agents.get(agents[0].id)
+        assert adopted is not None and adopted.per_call
+        assert adopted.state in (AgentState.READY, AgentState.RESERVED, AgentState.TALKING)
+    finally:
+        successor.stop()
