@@ -12,14 +12,14 @@ import pytest
 from engine.pacing import PacingMode
 from engine.runner.predictive import PredictiveRunner
 from engine.store.models import AttemptState, DialMode, Outcome
-from tests.engine.conftest import (  # noqa: F401 (running_clock: a fixture used by name)
+from tests.engine.conftest import (  # noqa: F401 (fs_core, running_clock: fixtures used by name)
     attempts,
+    fs_core,
     login_ready,
     make_campaign,
     running_clock,
     wait_for,
 )
-from tests.engine.test_freeswitch import fs_core  # noqa: F401 (a fixture used by name)
 
 pytestmark = pytest.mark.freeswitch
 
