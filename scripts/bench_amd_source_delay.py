@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,9 +28,9 @@ import numpy as np
 from engine.amd.audio_fork import AudioForkServer
 from engine.amd.source import AudioTap, ForkTap, RawTailer, RecordTap
 from tests.freeswitch.esl_client import DialerEsl
-from tests.freeswitch.record_delay import ONSET_LEVEL, ONSET_S, write_onset_pcap
+from tests.freeswitch.record_delay import ONSET_LEVEL, ONSET_S, measuring_switch, write_onset_pcap
 from tests.freeswitch.sipp import SippAgent
-from tests.freeswitch.switch import FreeSwitchProcess, SwitchInfo, find_freeswitch
+from tests.freeswitch.switch import SwitchInfo
 
 SOURCES = ("record", "audio_fork")
 
@@ -93,25 +92,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=5, help="measured calls per source")
     args = parser.parse_args()
-    binary = find_freeswitch()
-    if binary is None:
-        raise SystemExit("no FreeSWITCH binary: set FREESWITCH_BIN or put freeswitch on PATH")
     server = AudioForkServer().start()
-    with tempfile.TemporaryDirectory(prefix="amdsrc") as tmp:
-        base = Path(tmp)
-        process = FreeSwitchProcess(binary, base / "switch")
-        switch = process.start()
-        esl = DialerEsl(switch).connect()
-        try:
+    try:
+        with measuring_switch("amdsrc") as (switch, esl, base):
             for source in SOURCES:
                 ms = sorted(measure_calls(source, esl, switch, base, args.calls, server))
                 print(f"AMD source {source}, {len(ms)} calls: audio at the switch to frame in the "
                       f"engine: median {statistics.median(ms):.1f} ms, min {ms[0]:.1f} ms, "
                       f"max {ms[-1]:.1f} ms")
-        finally:
-            esl.close()
-            process.stop()
-            server.stop()
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

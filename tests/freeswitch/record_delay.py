@@ -14,6 +14,8 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -74,26 +76,34 @@ def wait_for_onset(path: Path, timeout_s: float) -> float:
     raise TimeoutError(f"no tone onset appeared in {path} within {timeout_s} s")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=5, help="measured calls per setting")
-    args = parser.parse_args()
+@contextmanager
+def measuring_switch(prefix: str) -> Iterator[tuple[SwitchInfo, DialerEsl, Path]]:
+    """A FreeSWITCH with the project's configuration in a temporary directory, its ESL client
+    and that directory (for sipp far ends): what a delay measurement runs against."""
     binary = find_freeswitch()
     if binary is None:
         raise SystemExit("no FreeSWITCH binary: set FREESWITCH_BIN or put freeswitch on PATH")
-    with tempfile.TemporaryDirectory(prefix="r8delay") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         base = Path(tmp)
         process = FreeSwitchProcess(binary, base / "switch")
         switch = process.start()
         esl = DialerEsl(switch).connect()
         try:
-            for label, settings in SETTINGS.items():
-                ms = sorted(measure_calls(esl, switch, settings, base / label, args.calls))
-                print(f"uuid_record .r8 delay, {label}, {len(ms)} calls: median {statistics.median(ms):.1f} ms, "
-                      f"min {ms[0]:.1f} ms, max {ms[-1]:.1f} ms")  # fmt: skip
+            yield switch, esl, base
         finally:
             esl.close()
             process.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=5, help="measured calls per setting")
+    args = parser.parse_args()
+    with measuring_switch("r8delay") as (switch, esl, base):
+        for label, settings in SETTINGS.items():
+            ms = sorted(measure_calls(esl, switch, settings, base / label, args.calls))
+            print(f"uuid_record .r8 delay, {label}, {len(ms)} calls: median {statistics.median(ms):.1f} ms, "
+                  f"min {ms[0]:.1f} ms, max {ms[-1]:.1f} ms")  # fmt: skip
 
 
 def measure_calls(esl: DialerEsl, switch: SwitchInfo, settings: dict[str, str], workdir: Path, calls: int) -> list[float]:
