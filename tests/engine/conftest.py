@@ -148,6 +148,25 @@ def drain(queue) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped
     return out
 
 
+def drain_until(queue, done, timeout: float, what: str) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    """What an event-hub subscriber receives, oldest first, until ``done(received)`` holds:
+    events are published once their batch commits, so they can trail the state they
+    describe."""
+    deadline = time.monotonic() + timeout
+    out = drain(queue)
+    while not done(out):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; received {out}")
+        gevent.sleep(0.05)
+        out.extend(drain(queue))
+    return out
+
+
+def saw_call(state: str):  # type: ignore[no-untyped-def]
+    """A ``drain_until`` condition: a call event in ``state`` has arrived."""
+    return lambda got: any(kind == "call" and data.get("state") == state for kind, data in got)
+
+
 def run_until(core: DialerCore, campaign_id: int, done, timeout: float, what: str,  # type: ignore[no-untyped-def]
               runner_class: Any = None) -> None:
     """Run the campaign (progressive unless ``runner_class``) until ``done()``; the runner

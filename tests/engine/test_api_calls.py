@@ -24,10 +24,12 @@ from engine.store.models import (
 from .conftest import (
     attempts,
     drain,
+    drain_until,
     first_call_ended,
     login_ready,
     make_campaign,
     run_until,
+    saw_call,
     wait_for,
 )
 from .test_api import AUTH, TOKEN
@@ -99,7 +101,8 @@ def test_one_click_call_is_dialed_bridged_and_announced(api, core, hub, desk, fa
     # Back to the pause the agent called from, after wrap-up.
     wait_for(lambda: core.agents.get(agent_id).state.value == "paused", 5, "the pause again")
     assert core.agents.get(agent_id).reason == "manual calls"
-    call_events = [data for kind, data in drain(queue) if kind == "call"]
+    got = drain_until(queue, saw_call("ended"), 5, "the ended call event")
+    call_events = [data for kind, data in got if kind == "call"]
     assert [e["state"] for e in call_events] == ["dialing", "answered", "bridged", "ended"]
     assert all(e["attempt_id"] == attempt.id and e["call_uuid"] == attempt.call_uuid
                and e["campaign_id"] == campaign.id and e["contact_id"] == contact.id

@@ -25,9 +25,11 @@ from engine.store.models import (
 from .conftest import (
     attempts,
     drain,
+    drain_until,
     login_ready,
     make_campaign,
     new_core,
+    saw_call,
     wait_for,
     world,
 )
@@ -97,7 +99,7 @@ def test_unknown_caller_goes_to_a_ready_agent_without_a_card(core, simulator, ev
     wait_for(lambda: core.agents.get(agents[0].id).state is AgentState.TALKING, 5, "the bridge")
     shown = {a.agent_id: a for a in core.agents}
     assert shown[agents[0].id].call_uuid == channel.uuid
-    everything = drain(events)
+    everything = drain_until(events, saw_call("bridged"), 5, "the bridged call event")
     assert core.cards == {} and [d for kind, d in everything if kind == "card"] == []
     assert attempts(sessionmaker_) == []  # no contact: nothing to write an attempt for
     calls = [data for kind, data in everything if kind == "call"]
