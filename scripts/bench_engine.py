@@ -3,8 +3,11 @@
 
 Progressive phase: N nailed-up agents, every callee a human who answers after a short ring
 and talks briefly; prints originates per second sustained, peak concurrent calls, and the
-engine's own answer-to-bridge latency p50/p99: CHANNEL_ANSWER read off the socket by the
-engine -> ``uuid_bridge`` written to the socket. Also printed: the same from the switch's
+answer-to-bridge latency p50/p99: CHANNEL_ANSWER read off the socket by the engine ->
+``uuid_bridge`` written to the socket. The bridge waits for the customer's originate to
+return (the simulator, like FreeSWITCH 1.11.1, returns it about 20 ms after the answer), so
+the engine's own part is printed too: from the later of the answer and the originate's
+result to the bridge command. Also printed: answer-to-bridge from the switch's
 own answer time (``Event-Date-Timestamp``; includes time the event waited in the socket
 before the engine read it), ``dead_air_ms`` (to the CHANNEL_BRIDGE event), how late the
 event loop woke a greenlet sleeping 5 ms (p99 and worst: time the loop was busy with
@@ -143,14 +146,19 @@ def percentile(values: list[float] | list[int], q: float) -> float:
 
 class BridgeLatency:
     """Answer-to-bridge latency: from CHANNEL_ANSWER (read by the engine, and as stamped by
-    the switch) to ``uuid_bridge`` written to the socket. Patches the classes once; ``reset``
-    starts a new measurement."""
+    the switch) to ``uuid_bridge`` written to the socket; and the engine's own part, from
+    the later of the answer and the originate's result (the bridge waits for that result:
+    a real FreeSWITCH returns it some 20 ms after the answer and cancels the originate of a
+    leg bridged before). Patches the classes once; ``reset`` starts a new measurement."""
 
     def __init__(self) -> None:
         self.answered: dict[str, tuple[float, float | None]] = {}
+        self.returned: dict[str, float] = {}
         self.engine_ms: list[float] = []
+        self.own_ms: list[float] = []
         self.switch_ms: list[float] = []
         original_answer = Call.on_channel_answer
+        original_result = Call.job_result
         original_send = SwitchConnection.api_send
         latency = self
 
@@ -160,23 +168,34 @@ class BridgeLatency:
                                            stamp / 1e6 if stamp is not None else None)
             original_answer(call, event)
 
+        def job_result(call: Call, body: str) -> None:
+            latency.returned[call.uuid] = time.monotonic()
+            original_result(call, body)
+
         def api_send(connection: SwitchConnection, command: str):  # type: ignore[no-untyped-def]
             result = original_send(connection, command)
             if command.startswith("uuid_bridge "):
                 now_mono, now_wall = time.monotonic(), time.time()
-                received = latency.answered.pop(command.split()[1], None)
+                uuid = command.split()[1]
+                received = latency.answered.pop(uuid, None)
+                returned = latency.returned.pop(uuid, None)
                 if received is not None:
                     latency.engine_ms.append((now_mono - received[0]) * 1000)
+                    ready = max(received[0], returned if returned is not None else 0.0)
+                    latency.own_ms.append((now_mono - ready) * 1000)
                     if received[1] is not None:
                         latency.switch_ms.append((now_wall - received[1]) * 1000)
             return result
 
         Call.on_channel_answer = on_channel_answer  # type: ignore[method-assign]
+        Call.job_result = job_result  # type: ignore[method-assign]
         SwitchConnection.api_send = api_send  # type: ignore[method-assign]
 
     def reset(self) -> None:
         self.answered.clear()
+        self.returned.clear()
         self.engine_ms.clear()
+        self.own_ms.clear()
         self.switch_ms.clear()
 
 
@@ -296,6 +315,7 @@ def progressive_phase(core: DialerCore, sessions, simulator_pid: int, latency: B
         "first_to_last": first_to_last_rate(times, warmup_s=5), "peak": peak,
         "bridged": len(dead_air), "p50": percentile(latency.engine_ms, 0.5),
         "p99": percentile(latency.engine_ms, 0.99),
+        "own_p50": percentile(latency.own_ms, 0.5), "own_p99": percentile(latency.own_ms, 0.99),
         "switch_p50": percentile(latency.switch_ms, 0.5),
         "switch_p99": percentile(latency.switch_ms, 0.99),
         "dead_air_p50": percentile(dead_air, 0.5), "dead_air_p99": percentile(dead_air, 0.99),
@@ -303,7 +323,9 @@ def progressive_phase(core: DialerCore, sessions, simulator_pid: int, latency: B
     print(f"  progressive: {args.agents} agents, {elapsed:.0f} s: {figures['rate']:.1f} "
           f"originates/s sustained ({figures['first_to_last']:.1f}/s first to last), peak {peak} concurrent calls, {len(dead_air)} bridged, "
           f"engine answer-event-to-bridge-command p50 {figures['p50']:.1f} ms, "
-          f"p99 {figures['p99']:.1f} ms; from the switch's answer time p50 "
+          f"p99 {figures['p99']:.1f} ms (engine's own, from the later of the answer and the "
+          f"originate's result: p50 {figures['own_p50']:.1f} ms, p99 {figures['own_p99']:.1f} ms); "
+          f"from the switch's answer time p50 "
           f"{figures['switch_p50']:.1f} ms, p99 {figures['switch_p99']:.1f} ms; dead air "
           f"(to the bridge event) p50 {figures['dead_air_p50']:.0f} ms, p99 "
           f"{figures['dead_air_p99']:.0f} ms ({log_rows} agent state rows); event loop late "
@@ -384,7 +406,8 @@ def main() -> None:
     print(f"median of {len(runs)} run(s): {median['rate']:.1f} originates/s sustained "
           f"({median['first_to_last']:.1f}/s first to last), "
           f"peak {median['peak']:.0f} concurrent; engine answer-event-to-bridge-command p50 "
-          f"{median['p50']:.1f} ms, p99 {median['p99']:.1f} ms; from the switch's answer time "
+          f"{median['p50']:.1f} ms, p99 {median['p99']:.1f} ms (engine's own p50 "
+          f"{median['own_p50']:.1f} ms, p99 {median['own_p99']:.1f} ms); from the switch's answer time "
           f"p50 {median['switch_p50']:.1f} ms, p99 {median['switch_p99']:.1f} ms; dead air p50 "
           f"{median['dead_air_p50']:.0f} ms, p99 {median['dead_air_p99']:.0f} ms; event loop "
           f"late p99 {median['lag_p99']:.1f} ms, worst {median['lag_max']:.0f} ms; CPU: engine "

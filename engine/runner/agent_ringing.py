@@ -3,7 +3,7 @@
 An agent of a campaign with ``Campaign.agent_ringing`` has no nailed-up leg: when a customer
 is waiting for them their softphone is originated on the customer's node, and the customer
 is bridged to it once that originate has returned ``+OK``. Not on the leg's CHANNEL_ANSWER:
-FreeSWITCH's ``originate`` keeps watching the leg for some 20-40 ms after the answer, and a
+FreeSWITCH's ``originate`` keeps watching the leg for about 20 ms after the answer, and a
 ``uuid_bridge`` in that window (it flags the leg for transfer) makes the originate give up
 with ``-ERR ORIGINATOR_CANCEL`` while the leg lives on, unbridged. The ``+OK`` is written only
 after the leg was handed its ``&park()``, so a bridge sent then always lands.

@@ -359,7 +359,7 @@ class CampaignRunner:
         """Connect an answered customer to an agent's parked leg, or abandon the call.
 
         The command goes out at once, unless the customer's ``originate`` has not returned
-        yet: FreeSWITCH watches a new leg for some 20-40 ms after CHANNEL_ANSWER, and a
+        yet: FreeSWITCH watches a new leg for about 20 ms after CHANNEL_ANSWER, and a
         ``uuid_bridge`` then makes the originate fail (``-ERR ORIGINATOR_CANCEL``) while the
         leg lives on; the bridge then goes out when the originate's result is in. Its reply
         is awaited in another greenlet."""

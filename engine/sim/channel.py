@@ -97,6 +97,7 @@ class Channel:
         self.changed = Flag()  # poked on every transition so far-end behaviour can react
         self.far_end: gevent.Greenlet | None = None
         self.pending_result: Callable[[str], None] | None = None  # an originate still waiting for its reply
+        self.queued: list[Callable[[], None]] = []  # private events held until the originate returns
         self.media_port = switch.next_media_port()
         self.far_port = 5060
         self.call_id = str(uuidlib.uuid4())
@@ -178,13 +179,17 @@ class Channel:
         self.call_state = "ACTIVE"
 
     # ---- applications ------------------------------------------------------------------
-    def _enter_execute(self) -> None:
+    def _flip_cid(self) -> None:
+        """The first application, or a bridge, of an answered outbound leg flips its caller id."""
         if not self.hit_dialplan:
             self.set_vars(fsvars.first_execute_vars(self.caller_id))
             p = self.profile
             p.caller_id_name, p.callee_id_name = "Outbound Call", None
             p.caller_id_number, p.callee_id_number = self.user, self.caller_id
             self.hit_dialplan = True
+
+    def _enter_execute(self) -> None:
+        self._flip_cid()
         self.state, self.state_number = "CS_EXECUTE", 4
 
     def execute(self, app: str, data: str = "") -> None:
@@ -273,10 +278,36 @@ class Channel:
                        ("original_caller_id_number", self.user),
                        ("transfer_history", source), ("transfer_source", source)])
 
+    def queue_private(self, action: Callable[[], None]) -> None:
+        """A private event for the leg's session thread (what `uuid_broadcast` sends): run now,
+        or, while an originate still watches the leg, once it has returned (`run_queued`):
+        FreeSWITCH's session thread parses them only when it runs an application."""
+        if self.pending_result is None:
+            action()
+        else:
+            self.queued.append(action)
+
+    def run_queued(self) -> None:
+        queued, self.queued = self.queued, []
+        for action in queued:
+            action()
+
+    def cancel_originate(self) -> None:
+        """A bridge took the answered leg before its originate returned: FreeSWITCH's originate
+        counts the leg as gone and fails (`-ERR ORIGINATOR_CANCEL`); the leg lives on without
+        the originate's application."""
+        pending, self.pending_result = self.pending_result, None
+        if pending is not None:
+            pending("-ERR ORIGINATOR_CANCEL\n")
+
     def bridge(self, other: Channel) -> None:
-        """`uuid_bridge self other`: park ends on both, uuid_bridge executes, CHANNEL_BRIDGE on self."""
+        """`uuid_bridge self other`: an originate still watching either leg is cancelled, park
+        ends on both, uuid_bridge executes, CHANNEL_BRIDGE on self."""
         self._require(Phase.ANSWERED)
         other._require(Phase.ANSWERED)
+        self.cancel_originate()
+        other.cancel_originate()
+        self._flip_cid()  # FreeSWITCH flips the originator's only
         now = micros(self.switch.clock.now())
         self.stop_playback("break")
         other.stop_playback("break")

@@ -10,6 +10,7 @@ import gevent.event
 
 from engine.sim.scenario import ScenarioError, default_scenario, load_scenario
 from engine.sim.server import SwitchSimulator
+from engine.sim.switch import ORIGINATE_RETURN_S
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -30,8 +31,13 @@ def _listen(value: str) -> tuple[str, int]:
 @click.option("--max-missed", type=int, default=500, show_default=True,
               help="Dropped events after which a listener that does not read is disconnected.")
 @click.option("--hostname", default="sim", show_default=True, help="FreeSWITCH-Hostname of the events.")
+@click.option("--originate-return-ms", type=click.FloatRange(min=0), default=ORIGINATE_RETURN_S * 1000,
+              show_default=True,
+              help="Milliseconds from a leg's answer to its originate's result (FreeSWITCH: about 20); "
+                   "a uuid_bridge of the leg meanwhile cancels the originate.")
 def simulate_switch(listen: str, password: str, scenario_path: str | None, seed: int | None,
-                    event_queue_limit: int, max_missed: int, hostname: str) -> None:
+                    event_queue_limit: int, max_missed: int, hostname: str,
+                    originate_return_ms: float) -> None:
     """Run a FreeSWITCH stand-in speaking the inbound Event Socket protocol."""
     host, port = _listen(listen)
     try:
@@ -40,7 +46,7 @@ def simulate_switch(listen: str, password: str, scenario_path: str | None, seed:
         raise click.ClickException(str(exc)) from exc
     simulator = SwitchSimulator(scenario, host=host, port=port, password=password, seed=seed,
                                 event_queue_limit=event_queue_limit or None, max_missed=max_missed,
-                                hostname=hostname)
+                                hostname=hostname, originate_return_s=originate_return_ms / 1000)
     try:
         simulator.start()
     except OSError as exc:

@@ -151,7 +151,7 @@ def uuid_broadcast(switch: Switch, arg: str, deliver: Deliver) -> None:
 
     def play() -> None:
         for leg in targets:
-            leg.play(path)
+            leg.queue_private(lambda leg=leg: leg.play(path))
     _then(deliver, "+OK Message sent\n", play)
 
 
@@ -182,7 +182,9 @@ def uuid_transfer(switch: Switch, arg: str, deliver: Deliver) -> None:
 
 
 def transfer(channel: Channel, destination: str, inline: bool) -> None:
-    """Leave the bridge or current applications, then run `app:arg,...` inline, or park."""
+    """Leave the bridge or current applications, then run `app:arg,...` inline, or park. Like
+    a bridge, a transfer cancels an originate still watching the leg (it clears CF_ORIGINATING)."""
+    channel.cancel_originate()
     channel.stop_playback("break")
     if channel.phase is Phase.BRIDGED:
         channel.leave_bridge()

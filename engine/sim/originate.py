@@ -92,10 +92,24 @@ class Origination:
             channel.hangup("CALL_REJECTED", refused=True, after_complete=self.fail("CALL_REJECTED"))
             return
         channel.answer()
+        if self.returned(channel):
+            self.start_app(channel)
+        if channel.phase is not Phase.HUNGUP:  # also a leg bridged before the originate returned
+            channel.run_queued()
+            self.far_end(channel, plan, agent, rng)
+
+    def returned(self, channel: Channel) -> bool:
+        """FreeSWITCH's originate thread notices the answer some 20 ms later and only then
+        returns `+OK <uuid>`; False when the leg was hung up or bridged in that window (the
+        reply then went out as `-ERR <cause>` / `-ERR ORIGINATOR_CANCEL`)."""
+        delay = self.switch.originate_return_delay()
+        if delay:
+            gevent.sleep(delay)
+        if channel.pending_result is None:
+            return False
         channel.pending_result = None
         self.deliver(f"+OK {channel.uuid}\n")
-        self.start_app(channel)
-        self.far_end(channel, plan, agent, rng)
+        return True
 
     def start_app(self, channel: Channel) -> None:
         """Run the originate's application (`&app(args)`); a plain extension parks (no dialplan here).

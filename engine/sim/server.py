@@ -13,7 +13,7 @@ from engine.sim.channel import Channel
 from engine.sim.inbound import call_in
 from engine.sim.scenario import IncomingCall, Scenario, default_scenario
 from engine.sim.session import MAX_MISSED, MAX_QUEUE_LEN, EslSession
-from engine.sim.switch import Switch
+from engine.sim.switch import ORIGINATE_RETURN_S, Switch
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +24,24 @@ class SwitchSimulator:
     `event_queue_limit` bounds each listener's event queue like FreeSWITCH's (100,000); a
     listener that does not read loses events past it and is dropped after `max_missed` losses.
     None makes the queue unbounded. `time_scale` in the scenario speeds the world up for tests.
+    `originate_return_s`: how long after an answer the originate returns (FreeSWITCH: ~20 ms);
+    a `uuid_bridge` of the leg meanwhile cancels the originate. Not scaled by `time_scale`.
     """
 
     def __init__(self, scenario: Scenario | None = None, host: str = "127.0.0.1", port: int = 0,
                  password: str = "ClueCon", seed: int | None = None, clock: Clock | None = None,
                  event_queue_limit: int | None = MAX_QUEUE_LEN, max_missed: int = MAX_MISSED,
                  hostname: str = "sim", clip_cache: str | None = None, record_tick: float = 0.1,
-                 heartbeat_seconds: float | None = 20.0, modules: Collection[str] = ()) -> None:
+                 heartbeat_seconds: float | None = 20.0, modules: Collection[str] = (),
+                 originate_return_s: float = ORIGINATE_RETURN_S) -> None:
         self.scenario = scenario or default_scenario()
         self.password = password
         self.event_queue_limit = event_queue_limit
         self.max_missed = max_missed
         self.switch = Switch(self.scenario, clock or SystemClock(), seed=seed, hostname=hostname,
                              clip_cache=clip_cache, record_tick=record_tick,
-                             heartbeat_seconds=heartbeat_seconds, modules=modules)
+                             heartbeat_seconds=heartbeat_seconds, modules=modules,
+                             originate_return_s=originate_return_s)
         self.sessions: set[EslSession] = set()
         self._server = StreamServer((host, port), self._handle)
         self._scheduled: list[gevent.Greenlet] = []  # the scenario's inbound calls

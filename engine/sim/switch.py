@@ -23,6 +23,12 @@ from engine.sim.recorder import SUPPORTED_SUFFIXES, Mode, Recorder
 from engine.sim.scenario import Scenario
 
 HEARTBEAT_SECONDS = 20.0
+# FreeSWITCH's originate thread returns its result about 20 ms after the leg's CHANNEL_ANSWER
+# (measured on 1.11.1 by the client: 19.6-20.2 ms over 20 calls); a bridge in that window
+# cancels the originate (``engine.sim.originate``). The simulator draws each delay from its
+# seeded generator within +-JITTER.
+ORIGINATE_RETURN_S = 0.020
+ORIGINATE_RETURN_JITTER_S = 0.0005
 
 
 class Subscriber(Protocol):
@@ -39,7 +45,9 @@ class Switch:
     def __init__(self, scenario: Scenario, clock: Clock, *, seed: int | None = None,
                  hostname: str = "sim", clip_cache: str | None = None, record_tick: float = 0.1,
                  heartbeat_seconds: float | None = HEARTBEAT_SECONDS, max_sessions: int = 5000,
-                 modules: Collection[str] = ()) -> None:
+                 modules: Collection[str] = (), originate_return_s: float = ORIGINATE_RETURN_S) -> None:
+        if originate_return_s < 0:
+            raise ValueError(f"originate_return_s must be >= 0, got {originate_return_s}")
         self.scenario = scenario
         self.modules = frozenset(modules)  # optional modules loaded, e.g. "mod_audio_fork"
         self.audio_forks: dict[tuple[str, str], AudioForker] = {}  # by (uuid, media bug)
@@ -51,6 +59,7 @@ class Switch:
         self.rng = random.Random(self.seed)
         self.media = MediaPlane(clock, ClipLibrary(clip_cache, scenario.language))
         self.record_tick = record_tick
+        self.originate_return_s = originate_return_s
         self.max_sessions = max_sessions
         self._created_per_second: Counter[int] = Counter()
         self.channels: dict[str, Channel] = {}
@@ -132,6 +141,13 @@ class Switch:
 
     def next_media_port(self) -> int:
         return next(self._media_ports)
+
+    def originate_return_delay(self) -> float:
+        """How long after CHANNEL_ANSWER an originate returns (0 when configured so)."""
+        if not self.originate_return_s:
+            return 0.0
+        jitter = min(ORIGINATE_RETURN_JITTER_S, self.originate_return_s)
+        return self.originate_return_s + self.rng.uniform(-jitter, jitter)
 
     def call_rng(self, number: str) -> random.Random:
         """A generator for one dial of `number`: same seed, number and attempt -> same fate."""

@@ -71,5 +71,12 @@ class RawEsl:
             m._taken = True
         return out
 
+    def read_until(self, done, timeout: float = 10.0) -> None:
+        """Keep reading until `done()` holds."""
+        deadline = time.monotonic() + timeout
+        while not done():
+            if not self._pump(deadline):
+                raise TimeoutError("the condition did not hold in time")
+
     def close(self) -> None:
         self.sock.close()

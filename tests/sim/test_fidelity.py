@@ -65,9 +65,9 @@ def per_channel(events: list[Message]) -> dict[str, list[Message]]:
 def make_simulator():
     started = []
 
-    def make(password: str) -> SwitchSimulator:
+    def make(password: str, **options) -> SwitchSimulator:
         sim = SwitchSimulator(scenario_from_dict(FIDELITY_WORLD, "fidelity"), hostname="fs1",
-                              password=password, heartbeat_seconds=None).start()
+                              password=password, heartbeat_seconds=None, **options).start()
         started.append(sim)
         return sim
 
@@ -110,30 +110,36 @@ def test_replay_matches_freeswitch(make_simulator, tmp_path, folder, name):
     results = replay(simulator, exchanges)
     reply_diffs, order_diffs, header_diffs = [], [], []
     for exchange, messages in results:
-        real = exchange.messages
-        real_replies = [m for m in real if not m.content_type.startswith("text/event")]
-        sim_replies = [m for m in messages if not m.content_type.startswith("text/event")]
-        for want, have in zip(real_replies, sim_replies, strict=True):
-            want_text = want.headers.get("Reply-Text") or want.body.decode()
-            have_text = have.headers.get("Reply-Text") or have.body.decode()
-            if want.content_type != have.content_type or \
-                    normalise_reply(exchange.command or "", want_text) != normalise_reply(exchange.command or "", have_text):
-                reply_diffs.append((exchange.command, want_text, have_text))
-        want_channels = per_channel([m for m in real if m.content_type.startswith("text/event")])
-        have_channels = per_channel([m for m in messages if m.content_type.startswith("text/event")])
-        want_order = {k: [m.name for m in v] for k, v in want_channels.items()}
-        have_order = {k: [m.name for m in v] for k, v in have_channels.items()}
-        if want_order != have_order:
-            order_diffs.append((exchange.command, want_order, have_order))
-            continue
-        pairs = [pair for key in want_channels for pair in zip(want_channels[key], have_channels[key])]
-        for want, have in pairs:
-            want_names = {k for k, _ in want.event}
-            have_names = {k for k, _ in have.event}
-            allowed = {h for h, _ in DELIBERATE.get(want.name, ())}
-            missing, extra = want_names - have_names - allowed, have_names - want_names - allowed
-            if missing or extra:
-                header_diffs.append((want.name, channel_key(want)[:8], sorted(missing), sorted(extra)))
+        compare(exchange.command or "", exchange.messages, messages, reply_diffs, order_diffs, header_diffs)
     assert not reply_diffs, reply_diffs
     assert not order_diffs, order_diffs
     assert not header_diffs, header_diffs
+
+
+def compare(command: str, real: list[Message], messages: list[Message], reply_diffs: list,
+            order_diffs: list, header_diffs: list) -> None:
+    """Append to the lists how the simulator's messages differ from FreeSWITCH's: reply texts,
+    the event names per channel, the header names of each event."""
+    real_replies = [m for m in real if not m.content_type.startswith("text/event")]
+    sim_replies = [m for m in messages if not m.content_type.startswith("text/event")]
+    for want, have in zip(real_replies, sim_replies, strict=True):
+        want_text = want.headers.get("Reply-Text") or want.body.decode()
+        have_text = have.headers.get("Reply-Text") or have.body.decode()
+        if want.content_type != have.content_type or \
+                normalise_reply(command, want_text) != normalise_reply(command, have_text):
+            reply_diffs.append((command, want_text, have_text))
+    want_channels = per_channel([m for m in real if m.content_type.startswith("text/event")])
+    have_channels = per_channel([m for m in messages if m.content_type.startswith("text/event")])
+    want_order = {k: [m.name for m in v] for k, v in want_channels.items()}
+    have_order = {k: [m.name for m in v] for k, v in have_channels.items()}
+    if want_order != have_order:
+        order_diffs.append((command, want_order, have_order))
+        return
+    pairs = [pair for key in want_channels for pair in zip(want_channels[key], have_channels[key])]
+    for want, have in pairs:
+        want_names = {k for k, _ in want.event}
+        have_names = {k for k, _ in have.event}
+        allowed = {h for h, _ in DELIBERATE.get(want.name, ())}
+        missing, extra = want_names - have_names - allowed, have_names - want_names - allowed
+        if missing or extra:
+            header_diffs.append((want.name, channel_key(want)[:8], sorted(missing), sorted(extra)))
