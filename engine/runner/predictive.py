@@ -225,9 +225,13 @@ class PredictiveRunner(ProgressiveRunner):
 
     def _launch(self, count: int, ready: list[AgentSession], now: datetime) -> None:
         """Dial ``count`` numbers: callbacks and recently abandoned contacts only with a ready
-        agent reserved (as in progressive mode), the others without an agent."""
+        agent reserved (as in progressive mode), the others without an agent. The protected
+        contacts are read on the writer's thread before the pairs are formed; the event loop
+        may give agents to answered calls meanwhile, so only those still ready are paired."""
         items = self.next_items(count)
-        protected = self._recently_abandoned([item.contact_id for item in items], now)
+        protected = self.core.writer.run(
+            self._recently_abandoned, [item.contact_id for item in items if not item.is_callback], now)
+        ready = [agent for agent in ready if agent.state is AgentState.READY]
         pairs: list[tuple[Dialable, AgentSession | None]] = []
         for item in items:
             if not self.can_dial_more(len(pairs)):
@@ -244,6 +248,7 @@ class PredictiveRunner(ProgressiveRunner):
             self.dial_many(pairs)
 
     def _recently_abandoned(self, contact_ids: list[int], now: datetime) -> set[int]:
+        """On the database thread: which of the contacts were abandoned within 72 hours."""
         if not contact_ids:
             return set()
         with self.core.sessions() as session:
