@@ -73,19 +73,48 @@ _ENV_PREFIX = "DIALER_"
 _SCALAR_KEYS = {f.name for f in fields(Settings)} - {"switches", "extra"}
 
 
+# Keys an environment entry may set after its address (``;key=value``): the node's options.
+_ENV_SWITCH_OPTIONS = tuple(f.name for f in fields(SwitchNode)
+                            if f.name not in ("name", "host", "port", "password"))
+_ENV_SWITCH_FORM = "name=host:port:password[;option=value...]"
+
+
+def _switch_from_env(item: str, number: int, source: str) -> SwitchNode:
+    """One entry of the environment form ``name=host:port:password;amd_source=audio_fork``.
+    The password is everything after the second ':' up to the first ';' (it may hold ':'),
+    and is never echoed in an error."""
+    head, *options = item.split(";")
+    name, eq, address = head.partition("=")
+    name = name.strip() if eq else ""  # without '=' the text may be a password: never shown
+    where = f"{source}: entry {number}" + (f" ({name!r})" if name else "")
+    host, _, rest = address.partition(":")
+    port, colon, password = rest.partition(":")
+    if not eq or not name or not host or not colon:
+        raise ConfigError(f"{where} must be {_ENV_SWITCH_FORM}")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{where}: port must be a number from 1 to 65535, got {port!r}")
+    values: dict[str, str] = {}
+    for option in options:
+        key, eq, value = option.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ConfigError(f"{where}: option {option!r} must be key=value")
+        if key not in _ENV_SWITCH_OPTIONS:
+            raise ConfigError(f"{where}: unknown option {key!r} "
+                              f"(expected one of {', '.join(_ENV_SWITCH_OPTIONS)})")
+        if key in values:
+            raise ConfigError(f"{where}: option {key!r} given twice")
+        values[key] = value.strip()
+    try:
+        return SwitchNode(name, host, int(port), password, **values)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
 def _parse_switches(raw: Any, source: str) -> tuple[SwitchNode, ...]:
-    if isinstance(raw, str):  # env form: name=host:port:password,name2=...
-        nodes = []
-        for item in filter(None, (part.strip() for part in raw.split(","))):
-            try:
-                name, rest = item.split("=", 1)
-                host, port, password = rest.split(":", 2)
-                nodes.append(SwitchNode(name, host, int(port), password))
-            except ValueError as exc:
-                raise ConfigError(
-                    f"{source}: switches entry {item!r} must be name=host:port:password"
-                ) from exc
-        return tuple(nodes)
+    if isinstance(raw, str):  # env form: name=host:port:password[;key=value...],name2=...
+        items = filter(None, (part.strip() for part in raw.split(",")))
+        return tuple(_switch_from_env(item, number, source) for number, item in enumerate(items, 1))
     if not isinstance(raw, list):
         raise ConfigError(f"{source}: switches must be a list of tables")
     nodes = []
