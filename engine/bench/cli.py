@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .ceiling import erlang_reference
+from .coldstart import format_scan, random_scenarios, scan
 from .report import ABANDON_CAP, format_table, plot, target_report
 from .runner import (
     GRID_AGENTS,
@@ -61,3 +62,18 @@ def pacing_cmd(agents: tuple[int, ...], answer_rate: tuple[float, ...],
     click.echo(target_report(results, references=references))
     for path in plot(results, out_dir):
         click.echo(f"wrote {path}")
+
+
+@bench.command("pacing-cold")
+@click.option("--runs", type=click.IntRange(min=1), default=45, show_default=True,
+              help="Cold starts to simulate.")
+@click.option("--agents", type=click.IntRange(min=1), multiple=True,
+              help="Team sizes to draw from (repeatable; default: 3 5 10 20).")
+@click.option("--hours", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
+              help="Simulated hours per run.")
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="Seed of the scenario draws (each run has its own world seed).")
+def pacing_cold_cmd(runs: int, agents: tuple[int, ...], hours: float, seed: int) -> None:
+    """Cold-start safety scan: our dialer from no history over random short scenarios."""
+    scenarios = random_scenarios(runs, hours, agents or (3, 5, 10, 20), seed)
+    click.echo(format_scan(scan(scenarios), ABANDON_CAP))

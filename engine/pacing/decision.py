@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from .estimates import PacingEstimates
-from .exposure import worst_case_limit
 from .guard import GuardState
 from .model import choose_calls
 from .settings import PacingSettings
@@ -41,8 +40,9 @@ def decide_calls(
     ``now`` (aware) only places the abandon rule's window. In every mode the campaign may at
     least launch one call per ready agent not already covered by a call in flight, which can
     never be abandoned; dialing ahead of busy agents happens only in predictive mode, and only
-    while the abandon budget can take at least one more abandon. Below ``ramp_budget`` the
-    worst-case limit (no busy agent frees up) also bounds the calls dialed ahead.
+    while the abandon budget can take at least one more abandon. The budget constraint reads
+    credible bounds of the estimates, and holds with ``ramp_confidence`` below
+    ``ramp_budget``.
     """
     counts = guard_state.counts(now, settings)
     budget = counts.budget(settings.abandon_cap)
@@ -86,16 +86,15 @@ def decide_calls(
     if snapshot.agents_logged_in == 0:
         return _decided(0, PacingMode.PREDICTIVE, explain, "no agents logged in")
     rate_target = guard_state.rate_target(settings)
-    result = choose_calls(snapshot, estimates, settings, budget, line_room, rate_target)
-    explain["model"] = {"rate_target": round(rate_target, 5), **result.explain()}
+    # A young window (or one near the cap) keeps a small budget for many decisions in a row,
+    # and one clump of abandons would pass the cap: its budget must hold more surely.
+    confidence = (settings.ramp_confidence if budget < settings.ramp_budget
+                  else settings.confidence)
+    result = choose_calls(snapshot, estimates, settings, budget, line_room, rate_target,
+                          confidence)
+    explain["model"] = {"rate_target": round(rate_target, 5), "confidence": confidence,
+                        **result.explain()}
     calls, reason = result.calls, "model"
-    if budget < settings.ramp_budget:
-        # Cold start or near the cap: the talk and wrap-up fits may be far off and one clump
-        # of abandons would pass the cap, so the calls ahead must fit even if no agent frees.
-        worst = worst_case_limit(snapshot, estimates, budget, settings.confidence, line_room)
-        explain["worst_case_limit"] = worst
-        if worst < calls:
-            calls, reason = worst, "worst-case limit"
     if calls < safe:
         calls, reason = safe, "progressive floor"
     return _decided(calls, PacingMode.PREDICTIVE, explain, reason)

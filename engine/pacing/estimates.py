@@ -100,6 +100,14 @@ class EwLogNormal:
     def dist(self) -> LogNormal:
         return LogNormal(self.m1, math.sqrt(max(self.m2 - self.m1**2, 1e-4)))
 
+    def longer(self, z: float) -> "EwLogNormal":
+        """A pessimistic fit: the log-mean ``z`` standard errors up (the credible bound of a
+        normal mean whose prior counts as ``n`` observations), the spread unchanged."""
+        d = self.dist
+        shift = z * d.sigma / math.sqrt(self.n)
+        m1 = self.m1 + shift
+        return replace(self, m1=m1, m2=d.sigma**2 + m1 * m1)
+
 
 @dataclass(frozen=True)
 class PacingEstimates:
@@ -141,6 +149,14 @@ class PacingEstimates:
 
     def observe_wrap(self, wrap_s: float) -> "PacingEstimates":
         return replace(self, wrap=self.wrap.observe(wrap_s))
+
+    def pessimistic(self, z: float) -> "PacingEstimates":
+        """Credible bounds ``z`` standard errors towards more abandons: more live answers,
+        longer talks and wrap-ups (busy agents free up later). A young campaign, whose
+        estimates still lean on the defaults, gets wide bounds; they narrow as history grows."""
+        human = self.human_rate
+        return replace(self, human_rate=replace(human, value=human.upper(z)),
+                       talk=self.talk.longer(z), wrap=self.wrap.longer(z))
 
     def summary(self) -> dict[str, float]:
         """Point estimates, for decision logs."""

@@ -24,7 +24,8 @@ maximises it:
    (the abandon probability per live answer they add; unlike the ratio over all calls in
    flight this grows with ``n``, and calls already in flight cannot dilute it). The guard sets
    ``rate_target`` in closed loop so the measured rate settles at ``cap * target_fraction``;
-2. budget: ``P(O > budget) <= 1 - confidence`` with a pessimistic answer rate, where the budget
+2. budget: ``P(O > budget) <= 1 - confidence`` with pessimistic estimates (credible bounds:
+   more answers, longer talks and wrap-ups), where the budget
    is what the guard says the abandon rule can still take (so a cold start risks no burst).
 """
 
@@ -46,7 +47,7 @@ _HORIZON_QUANTILE_Z = 1.2816  # the 90th percentile of answered calls' ring time
 _MAX_SLOTS = 30
 _BATCH = 12  # candidates judged together by the vectorised chain
 _SQRT_2PI = math.sqrt(2 * math.pi)
-PESSIMISM_SD = 2.0  # standard errors added to the answer rate for the budget constraint
+PESSIMISM_SD = 2.0  # standard errors of the credible bounds the budget constraint reads
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,15 @@ def _outlooks(
             for n, d, o, p in zip(calls, live, abandons, p_any)]
 
 
+def _frees_per_slot(
+    snapshot: PacingSnapshot, estimates: PacingEstimates, slot_ends: np.ndarray
+) -> np.ndarray:
+    """P(busy agent frees up in each slot): one row per busy agent, one column per slot."""
+    free_by = agent_free_probabilities(snapshot, estimates, slot_ends)
+    free_in_slot = np.diff(np.hstack([np.zeros((len(free_by), 1)), free_by]), axis=1)
+    return np.clip(free_in_slot, 0.0, 1.0)
+
+
 def _normal_overflow(mean: float, var: float) -> float:
     """E[max(X, 0)] for a normal X."""
     sd = math.sqrt(max(var, 1e-12))
@@ -208,10 +218,12 @@ def choose_calls(
     budget: float,
     max_calls: int,
     rate_target: float,
+    confidence: float,
 ) -> ModelResult:
     """The largest ``n <= max_calls`` meeting the rate and budget constraints.
 
-    ``rate_target``: the abandon probability allowed per live answer the new calls add.
+    ``rate_target``: the abandon probability allowed per live answer the new calls add;
+    ``confidence``: the probability with which the abandons stay within ``budget``.
     """
     tau = settings.answer_timeout_s
     ring_a = estimates.ring_answer.dist
@@ -225,21 +237,22 @@ def choose_calls(
     agents = snapshot.agents_logged_in
     ready = len(snapshot.ready_for_s)
     waiting = len(snapshot.waiting_for_s)
-    free_by = agent_free_probabilities(snapshot, estimates, edges[1:])
-    free_in_slot = np.diff(np.hstack([np.zeros((len(free_by), 1)), free_by]), axis=1)
-    frees = free_in_slot.sum(axis=0)
-    free_pmf = poisson_binomial_pmfs(np.clip(free_in_slot, 0.0, 1.0))
     new_share = np.diff(ring_a.cdf(answer_edges))  # P(a call's ring time falls in each slot)
-    rates = {"point": estimates.human_rate.value,
-             "pessimistic": estimates.human_rate.upper(PESSIMISM_SD)}
-    ringing = {}
-    for name, rate in rates.items():
-        cum = ringing_answer_probabilities(snapshot, estimates, rate,
+    # The rate constraint reads the point estimates; the budget constraint their credible
+    # bounds (more answers, later frees), so a young campaign spends its budget carefully.
+    views = {"point": estimates, "pessimistic": estimates.pessimistic(PESSIMISM_SD)}
+    rates = {name: view.human_rate.value for name, view in views.items()}
+    ringing, free_in_slot = {}, {}
+    for name, view in views.items():
+        cum = ringing_answer_probabilities(snapshot, view, rates[name],
                                            answer_edges[1:]).sum(axis=0)
         per_slot = np.diff(np.concatenate([[0.0], cum]))
         per_slot[0] += waiting
         ringing[name] = per_slot
-    slack = 1.0 - settings.confidence
+        free_in_slot[name] = _frees_per_slot(snapshot, view, edges[1:])
+    free_pmfs = {name: poisson_binomial_pmfs(p) for name, p in free_in_slot.items()}
+    frees = free_in_slot["point"].sum(axis=0)
+    slack = 1.0 - confidence
     checked: dict[tuple[str, int], Candidate] = {}
 
     def check(kind: str, ns: list[int]) -> None:
@@ -249,7 +262,8 @@ def choose_calls(
             return
         rate_kind = "point" if kind == "rate" else "pessimistic"
         answers = ringing[rate_kind][None, :] + np.outer(todo * rates[rate_kind], new_share)
-        for out in _outlooks(todo, ready, agents, free_pmf, answers, kind == "budget"):
+        for out in _outlooks(todo, ready, agents, free_pmfs[rate_kind], answers,
+                             kind == "budget"):
             if kind == "rate":
                 base = checked["rate", 0].outlook if out.calls else out
                 added = out.live_answers - base.live_answers

@@ -52,7 +52,8 @@ class PacingSettings:
     memory_calls: float = 300.0  # estimator half-life, in observations
     prior_calls: float = 20.0  # weight of `defaults`, in observations, at cold start
     max_lines_per_agent: float = 10.0  # ringing calls per logged-in agent, at most
-    ramp_budget: float = 3.0  # budget below this: dialing ahead must hold even if no agent frees
+    ramp_budget: float = 3.0  # budget below this (a young window, or near the cap): ...
+    ramp_confidence: float = 0.9999  # ... the budget constraint holds with this probability
     defaults: EstimateDefaults = field(default_factory=EstimateDefaults)
 
     @classmethod
@@ -95,6 +96,8 @@ class PacingSettings:
         _check(self.prior_calls >= 1, "prior_calls", "must be >= 1")
         _check(self.max_lines_per_agent >= 1, "max_lines_per_agent", "must be >= 1")
         _check(self.ramp_budget >= 1, "ramp_budget", "must be >= 1")
+        _check(self.confidence <= self.ramp_confidence < 1, "ramp_confidence",
+               "must be in [confidence, 1)")
         d = self.defaults
         _check(0 < d.answer_rate < 1, "defaults.answer_rate", "must be between 0 and 1")
         _check(0 <= d.machine_rate < 1, "defaults.machine_rate", "must be in [0, 1)")
