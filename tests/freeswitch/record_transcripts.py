@@ -27,7 +27,13 @@ from tests.freeswitch.audio import speech_ulaw, write_rtp_pcap
 from tests.freeswitch.esl_client import DIALER_EVENTS
 from tests.freeswitch.raw_esl import Frame, RawEsl
 from tests.freeswitch.sipp import SippAgent
-from tests.freeswitch.switch import REPO_ROOT, FreeSwitchProcess, SwitchInfo, find_freeswitch, free_port
+from tests.freeswitch.switch import (
+    REPO_ROOT,
+    FreeSwitchProcess,
+    SwitchInfo,
+    find_freeswitch,
+    free_port,
+)
 
 DEFAULT_OUT = REPO_ROOT / "tests" / "fixtures" / "freeswitch-recorded"
 RECORDINGS_PLACEHOLDER = "/var/lib/dialer/recordings/"
@@ -240,21 +246,29 @@ def record(switch: SwitchInfo, name: str, password: str, workdir: Path, speech_p
         return transcript.finish()
 
 
-def record_all(binary: str, out_dir: Path, names: list[str]) -> list[Path]:
-    """Start a switch, record each named scenario into out_dir/<name>.txt, stop the switch."""
-    written = []
-    with tempfile.TemporaryDirectory(prefix="fs-transcripts") as tmp:
+@contextmanager
+def recording_switch(binary: str, prefix: str) -> Iterator[tuple[SwitchInfo, Path, Path]]:
+    """A FreeSWITCH started from freeswitch_conf/ in a temporary directory, for recording:
+    yields (switch, work directory, the far end's speech pcap); stops it afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         base = Path(tmp)
         speech_pcap = write_rtp_pcap(speech_ulaw("Hello, who is calling?", base), base / "speech.pcap")
         process = FreeSwitchProcess(binary, base / "switch", esl_password=ESL_PASSWORD)
         switch = process.start()
         try:
-            for name in names:
-                path = out_dir / f"{name}.txt"
-                path.write_bytes(record(switch, name, ESL_PASSWORD, base / name, speech_pcap))
-                written.append(path)
+            yield switch, base, speech_pcap
         finally:
             process.stop()
+
+
+def record_all(binary: str, out_dir: Path, names: list[str]) -> list[Path]:
+    """Start a switch, record each named scenario into out_dir/<name>.txt, stop the switch."""
+    written = []
+    with recording_switch(binary, "fs-transcripts") as (switch, base, speech_pcap):
+        for name in names:
+            path = out_dir / f"{name}.txt"
+            path.write_bytes(record(switch, name, ESL_PASSWORD, base / name, speech_pcap))
+            written.append(path)
     return written
 
 

@@ -13,12 +13,10 @@ transcript is written in the format of tests/fixtures/freeswitch-recorded/. Usag
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from tests.freeswitch.audio import speech_ulaw, write_rtp_pcap
 from tests.freeswitch.record_transcripts import (
     ESL_PASSWORD,
     Phones,
@@ -28,9 +26,10 @@ from tests.freeswitch.record_transcripts import (
     normaliser,
     originate,
     phones_for,
+    recording_switch,
     subscribe,
 )
-from tests.freeswitch.switch import FreeSwitchProcess, SwitchInfo, find_freeswitch
+from tests.freeswitch.switch import SwitchInfo, find_freeswitch
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "fixtures" / "originator_cancel.txt"
 
@@ -73,15 +72,8 @@ def main() -> None:
     binary = find_freeswitch()
     if binary is None:
         raise SystemExit("no FreeSWITCH binary: set FREESWITCH_BIN or put freeswitch on PATH")
-    with tempfile.TemporaryDirectory(prefix="fs-cancel") as tmp:
-        base = Path(tmp)
-        speech_pcap = write_rtp_pcap(speech_ulaw("Hello, who is calling?", base), base / "speech.pcap")
-        process = FreeSwitchProcess(binary, base / "switch", esl_password=ESL_PASSWORD)
-        switch = process.start()
-        try:
-            data = record(switch, base, speech_pcap, args.tries)
-        finally:
-            process.stop()
+    with recording_switch(binary, "fs-cancel") as (switch, base, speech_pcap):
+        data = record(switch, base, speech_pcap, args.tries)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(f"wrote {args.out}")
