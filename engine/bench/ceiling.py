@@ -1,5 +1,7 @@
-"""The Erlang-style reference: the occupancy a team reaches at exactly the abandon cap when
-live answers arrive at random (Poisson) and the dialer only chooses their average rate.
+"""Two references for the occupancy a team can reach at exactly the abandon cap.
+
+The **Erlang reference**: live answers arrive at random (Poisson) and the dialer only chooses
+their average rate.
 
 It is the number the issue's arithmetic is about: with ``N`` agents, an answer is abandoned
 when no agent is free within the answer timeout, and the busier the agents the likelier that
@@ -15,6 +17,15 @@ contact's fate and ring time in advance would reach ~100 % (it would dial each l
 so as to answer the moment an agent frees), so the exact ceiling lies between the two and has
 no closed form here. The reference says what the abandon cap allows *without* prediction, so
 the distance above it is what the prediction earns.
+
+The **lag estimate** (``lag_estimate``) is what the cap allows *with* prediction, as long as
+the dialer cannot foresee which calls a human will answer: a call answers about one mean ring
+time after it is dialed, so the answers of that time are committed and random. Agents free up
+at known times at the rate the occupancy needs, ``mu = occupancy * agents / service``; the
+idle agents are a normal stock spread like the committed answers, ``sqrt(mu * ring)``,
+clipped at 0 with the mean ``agents * (1 - occupancy)``; an answer is abandoned when the stock
+is empty and no agent frees up within the answer timeout, ``P(stock < 1) * exp(-timeout *
+mu)``. It is an estimate, not a bound (docs/pacing.md, "Round 5", compares it with runs).
 """
 
 from __future__ import annotations
@@ -24,6 +35,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import norm
 
 from .world import Scenario
 
@@ -89,6 +102,24 @@ def erlang_reference(sc: Scenario, cap: float, answers: int = ANSWERS,
             hi = mid
     share, occupancy = run(lo)
     return ErlangReference(occupancy, lo, share)
+
+
+def lag_estimate(sc: Scenario, cap: float) -> float:
+    """The occupancy at which committed random answers to ``sc``'s team are abandoned at
+    ``cap`` when its agents' free times are known (see the module docstring)."""
+    service = sc.bridge_latency_s + sc.talk_mean_s + sc.wrap_mean_s
+
+    def excess(occupancy: float) -> float:
+        mu = occupancy * sc.agents / service
+        spread = math.sqrt(mu * sc.ring_answer_mean_s)
+        idle = sc.agents * (1.0 - occupancy)
+        # The normal stock's centre whose part above 0 averages `idle` agents.
+        centre = brentq(lambda m: m * norm.cdf(m / spread) + spread * norm.pdf(m / spread)
+                        - idle, -idle - 10 * spread, idle + 10 * spread)
+        empty = norm.cdf((0.5 - centre) / spread)
+        return empty * math.exp(-sc.answer_timeout_s * mu) - cap
+
+    return brentq(excess, 1e-6, 1.0 - 1e-6)
 
 
 def erlang_b(agents: int, erlangs: float) -> float:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .ceiling import erlang_reference
+from .ceiling import erlang_reference, lag_estimate
 from .coldstart import format_scan, random_scenarios, scan
 from .report import ABANDON_CAP, format_table, plot, target_report
 from .runner import (
@@ -57,9 +57,10 @@ def pacing_cmd(agents: tuple[int, ...], answer_rate: tuple[float, ...],
                f"seed {seed}, {jobs} job(s)", err=True)
     results = run_all(scenarios, fixed_ratio=fixed_ratio, jobs=jobs)
     references = {sc: erlang_reference(sc, ABANDON_CAP) for sc in scenarios}
-    click.echo(format_table(results, references))
+    lags = {sc: lag_estimate(sc, ABANDON_CAP) for sc in scenarios}
+    click.echo(format_table(results, references, lags))
     click.echo()
-    click.echo(target_report(results, references=references))
+    click.echo(target_report(results, references=references, lags=lags))
     for path in plot(results, out_dir):
         click.echo(f"wrote {path}")
 

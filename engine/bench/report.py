@@ -40,12 +40,14 @@ def throughput_bound(runs: dict[str, RunMetrics]) -> float:
 
 
 def format_table(results: list[RunMetrics],
-                 references: Mapping[Scenario, ErlangReference] | None = None) -> str:
-    """One line per scenario and dialer; ``erlang``: the scenario's Erlang reference
-    occupancy at the cap (see ceiling.py), the same on each of its lines."""
-    refs = references or {}
+                 references: Mapping[Scenario, ErlangReference] | None = None,
+                 lags: Mapping[Scenario, float] | None = None) -> str:
+    """One line per scenario and dialer; ``erlang`` and ``lag``: the scenario's Erlang
+    reference and lag estimate of the occupancy at the cap (see ceiling.py), the same on
+    each of its lines."""
+    refs, lag_of = references or {}, lags or {}
     head = (f"{'scenario':34} {'dialer':12} {'occ':>6} {'occ 1h+':>7} {'erlang':>6} "
-            f"{'idle s/ah':>9} "
+            f"{'lag':>6} {'idle s/ah':>9} "
             f"{'contacts/ah':>11} {'dials/h':>8} {'x prog':>6} {'bound':>5} {'aband':>6} "
             f"{'max run':>7} {'max 1h':>7} {'p95 s':>5} {'cpu s':>6}")
     lines = [head, "-" * len(head)]
@@ -53,8 +55,9 @@ def format_table(results: list[RunMetrics],
         for name, r in runs.items():
             steady = "-" if r.occupancy_steady is None else f"{r.occupancy_steady:.1%}"
             ref = f"{refs[sc].occupancy:.1%}" if sc in refs else "-"
+            lag = f"{lag_of[sc]:.1%}" if sc in lag_of else "-"
             lines.append(
-                f"{sc.label:34} {name:12} {r.occupancy:6.1%} {steady:>7} {ref:>6} "
+                f"{sc.label:34} {name:12} {r.occupancy:6.1%} {steady:>7} {ref:>6} {lag:>6} "
                 f"{r.idle_s_per_agent_hour:9.0f} "
                 f"{r.contacts_per_agent_hour:11.1f} {r.attempts_per_hour:8.0f} "
                 f"{throughput_ratio(runs, name):6.2f} {throughput_bound(runs):5.2f} "
@@ -65,9 +68,12 @@ def format_table(results: list[RunMetrics],
 
 
 def target_report(results: list[RunMetrics], dialer: str = "ours",
-                  references: Mapping[Scenario, ErlangReference] | None = None) -> str:
+                  references: Mapping[Scenario, ErlangReference] | None = None,
+                  lags: Mapping[Scenario, float] | None = None) -> str:
     """Each target of the issue, met or not, with the scenarios that miss it; with
-    ``references``, also where ours stays under the Erlang reference (no prediction)."""
+    ``references``, also where ours stays under the Erlang reference (no prediction); with
+    ``lags``, each occupancy miss shows the scenario's lag estimate."""
+    lag_of = lags or {}
     table = by_scenario(results)
     ours = [(sc, runs[dialer]) for sc, runs in table.items()]
     lines = []
@@ -85,8 +91,9 @@ def target_report(results: list[RunMetrics], dialer: str = "ours",
         for min_agents, target in OCCUPANCY_TARGETS:
             scope = [(sc, r) for sc, r in ours if sc.agents >= min_agents
                      and (min_agents == 20 or sc.agents < 20)]
-            misses = [f"{sc.label} {occupancy(r):.1%}" for sc, r in scope
-                      if occupancy(r) < target]
+            misses = [f"{sc.label} {occupancy(r):.1%}"
+                      + (f" (lag estimate {lag_of[sc]:.1%})" if sc in lag_of else "")
+                      for sc, r in scope if occupancy(r) < target]
             lines.append(_verdict(f"occupancy >= {target:.0%} with {min_agents}"
                                   f"{'+' if min_agents == 20 else ''} agents, {view}",
                                   len(scope), misses))

@@ -14,10 +14,12 @@ from engine.bench.ceiling import (
     abandon_share,
     erlang_b,
     erlang_reference,
+    lag_estimate,
     service_times,
 )
 from engine.bench.coldstart import format_scan, random_scenarios, scan
 from engine.bench.metrics import max_running_rate, max_window_rate
+from engine.bench.report import target_report
 from engine.bench.runner import run_one
 from engine.bench.world import ContactList, Scenario
 from engine.cli import main
@@ -69,7 +71,7 @@ def test_cli_runs_one_scenario_and_plots(tmp_path) -> None:  # type: ignore[no-u
     for dialer in ("ours", "progressive", "fixed_ratio"):
         assert f" {dialer} " in result.output
     assert "list throughput >= 2x progressive" in result.output
-    assert any(line.startswith("scenario") and " erlang " in line
+    assert any(line.startswith("scenario") and " erlang " in line and " lag " in line
                for line in result.output.splitlines())
     assert "above the Erlang reference at the cap" in result.output
     assert sorted(p.name for p in out.glob("*.png")) == [
@@ -156,6 +158,28 @@ def test_erlang_reference_grows_with_patience_and_team_size() -> None:
     assert lost.occupancy < waiting.occupancy < erlang_reference(large, 0.03,
                                                                   answers=20_000).occupancy
     assert 0.2 < lost.occupancy < waiting.occupancy < 0.6
+
+
+def test_lag_estimate_rises_with_team_and_calls_and_falls_with_ring_time() -> None:
+    base = Scenario(agents=20, talk_mean_s=60, wrap_mean_s=10)
+    at = lag_estimate(base, 0.03)
+    assert 0.8 < at < 0.9  # the documented 85.2 %
+    assert lag_estimate(replace(base, agents=10), 0.03) < at < lag_estimate(
+        replace(base, agents=50), 0.03)
+    assert at < lag_estimate(replace(base, talk_mean_s=180), 0.03)
+    assert lag_estimate(replace(base, ring_answer_mean_s=15), 0.03) < at < lag_estimate(
+        replace(base, ring_answer_mean_s=4), 0.03)
+    assert at < lag_estimate(replace(base, answer_timeout_s=5), 0.03)
+    assert lag_estimate(base, 0.01) < at < lag_estimate(base, 0.05)
+
+
+def test_occupancy_misses_show_the_lag_estimate() -> None:
+    sc = Scenario(agents=10, answer_rate=0.25, hours=0.05, seed=3)
+    results = [run_one(sc, dialer) for dialer in ("ours", "progressive", "fixed_ratio")]
+    report = target_report(results, lags={sc: 0.772})
+    assert "MISS occupancy >= 85% with 10 agents, whole run: 0/1" in report
+    assert f"{sc.label} {results[0].occupancy:.1%} (lag estimate 77.2%)" in report
+    assert "(lag estimate" not in target_report(results)
 
 
 def test_cold_start_scan_draws_reproducibly_and_reports_breaches() -> None:
