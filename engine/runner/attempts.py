@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.calls import Call
@@ -48,17 +48,19 @@ class NewAttempt:
 
 
 def create_pending(session: Session, campaign: Campaign, attempts: Sequence[NewAttempt], *,
-                   mode: str, now: datetime) -> list[CallAttempt | None]:
-    """Insert the attempts (state pending) in one flush; the callbacks they serve are marked
-    done with them. A contact deleted since it was fetched gets None, the others their row."""
+                   mode: str, engine: str, now: datetime) -> list[CallAttempt | None]:
+    """Insert the attempts (state pending) of engine ``engine`` (its node_id) in one flush;
+    the callbacks they serve are marked done with them. A contact deleted since it was
+    fetched gets None, the others their row."""
     wanted = {new.item.contact_id for new in attempts}
     existing = set(session.scalars(select(Contact.id).where(Contact.id.in_(wanted))))
     rows = [CallAttempt(
         tenant_id=campaign.tenant_id, campaign_id=campaign.id, contact_id=new.item.contact_id,
         phone_id=new.item.phone_id, number=new.item.number, agent_id=new.agent_id,
         callback_id=new.item.callback_id if new.item.is_callback else None, mode=mode,
-        node=new.node, call_uuid=new.call_uuid, state=AttemptState.PENDING, created_at=now,
-        result={}) if new.item.contact_id in existing else None for new in attempts]
+        node=new.node, engine=engine, call_uuid=new.call_uuid, state=AttemptState.PENDING,
+        created_at=now, result={}) if new.item.contact_id in existing else None
+        for new in attempts]
     session.add_all(row for row in rows if row is not None)
     served = [row.callback_id for row in rows if row is not None and row.callback_id is not None]
     if served:
@@ -77,13 +79,14 @@ def disable_phones(session: Session, reasons: Mapping[int, str]) -> None:
 
 
 def create_inbound(session: Session, campaign: Campaign, *, contact_id: int,
-                   phone_id: int | None, number: str, node: str, call_uuid: str,
+                   phone_id: int | None, number: str, node: str, engine: str, call_uuid: str,
                    now: datetime) -> CallAttempt:
-    """Insert the attempt of a customer who called the campaign back (answered, parked)."""
+    """Insert the attempt of a customer who called the campaign back (answered, parked),
+    taken by engine ``engine``."""
     attempt = CallAttempt(
         tenant_id=campaign.tenant_id, campaign_id=campaign.id, contact_id=contact_id,
         phone_id=phone_id, number=number, mode=campaign.mode.value, direction=INBOUND,
-        node=node, call_uuid=call_uuid, state=AttemptState.ANSWERED, created_at=now,
+        node=node, engine=engine, call_uuid=call_uuid, state=AttemptState.ANSWERED, created_at=now,
         answered_at=now, result={})
     session.add(attempt)
     session.flush()
@@ -130,10 +133,21 @@ def save_calls(session: Session, calls: Sequence[Call],
             save_call(session, call, finish_hooks)
 
 
-def open_attempts(session: Session, node: str) -> list[CallAttempt]:
-    """Attempts on a node that have not ended (the candidates for reconciliation)."""
+def open_attempts(session: Session, node: str, engine: str) -> list[CallAttempt]:
+    """Engine ``engine``'s attempts on switch ``node`` that have not ended (the candidates
+    for its reconciliation: another engine's calls are that engine's to follow)."""
     return list(session.scalars(
         select(CallAttempt)
-        .where(CallAttempt.node == node, CallAttempt.state != AttemptState.ENDED)
+        .where(CallAttempt.node == node, CallAttempt.engine == engine,
+               CallAttempt.state != AttemptState.ENDED)
         .order_by(CallAttempt.id)
     ))
+
+
+def open_elsewhere(session: Session, node: str, engine: str) -> dict[str, int]:
+    """Open attempts on switch ``node`` per other engine (node_id), for a log line."""
+    return dict(session.execute(  # type: ignore[arg-type]
+        select(CallAttempt.engine, func.count())
+        .where(CallAttempt.node == node, CallAttempt.engine != engine,
+               CallAttempt.state != AttemptState.ENDED)
+        .group_by(CallAttempt.engine)).all())

@@ -299,7 +299,7 @@ class CampaignRunner:
         with transaction(self.core.sessions) as session:
             disable_phones(session, disabled)
             rows = create_pending(session, self.campaign, attempts, mode=self.mode.value,
-                                  now=now)
+                                  engine=self.core.node_id, now=now)
             return [row.id if row is not None else None for row in rows]
 
     def _originate(self, attempt_id: int,

@@ -31,7 +31,7 @@ from engine.switch.event import Event
 from engine.switch.originate import agent_leg
 from engine.switch.pool import SwitchPool
 
-from .attempts import INBOUND, Dialable, FinishHook, open_attempts
+from .attempts import INBOUND, Dialable, FinishHook, open_attempts, open_elsewhere
 from .inbound import InboundRouter, is_inbound_park
 from .limits import RateLimit
 from .writer import WriteBehind
@@ -276,7 +276,13 @@ class DialerCore:
             self._first_connect.add(connection.name)
             self._adopt_agent_legs(connection)
         with self.sessions() as session:
-            rows = {a.call_uuid: a for a in open_attempts(session, connection.name)}
+            rows = {a.call_uuid: a
+                    for a in open_attempts(session, connection.name, self.node_id)}
+            others = open_elsewhere(session, connection.name, self.node_id)
+        if others:
+            log.info("switch %s: open attempts of other engines left to them: %s",
+                     connection.name, ", ".join(f"{engine or '(unnamed)'} {count}"
+                                                for engine, count in sorted(others.items())))
         known = {uuid: row.state for uuid, row in rows.items()}
         for action in reconcile.survey(connection, known):
             call = self.calls.get(action.uuid)

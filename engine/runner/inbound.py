@@ -130,7 +130,7 @@ class InboundRouter:
             with transaction(self.core.sessions) as session:
                 attempt_id = create_inbound(
                     session, campaign, contact_id=caller.contact_id, phone_id=caller.phone_id,
-                    number=caller.number, node=node, call_uuid=uuid,
+                    number=caller.number, node=node, engine=self.node_id, call_uuid=uuid,
                     now=self.core.clock.now()).id
         call = Call(attempt_id=attempt_id, uuid=uuid, node=node, campaign_id=campaign.id,
                     clock=self.core.clock, observer=self, contact_id=caller.contact_id,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 20:08:51.232308
+Create Date: 2026-11-24 00:40:35.226419
 """
 
 from __future__ import annotations
@@ -284,6 +284,7 @@ def upgrade() -> None:
     sa.Column('mode', sa.String(length=16), nullable=False),
     sa.Column('direction', sa.String(length=8), server_default='outbound', nullable=False),
     sa.Column('node', sa.String(length=64), nullable=False),
+    sa.Column('engine', sa.String(length=64), server_default='', nullable=False),
     sa.Column('call_uuid', sa.String(length=36), nullable=False),
     sa.Column('state', sa.Enum('pending', 'dialing', 'answered', 'bridged', 'ended', name='attemptstate', native_enum=False, length=24), nullable=False),
     sa.Column('outcome', sa.Enum('answered', 'busy', 'no_answer', 'rejected', 'invalid_number', 'network_failure', 'abandoned', 'machine', 'cancelled', 'lost', name='outcome', native_enum=False, length=24), nullable=True),

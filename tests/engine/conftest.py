@@ -86,12 +86,12 @@ def sim_node(sim: SwitchSimulator) -> SwitchNode:
 
 
 def new_core(simulator: SwitchSimulator, sessions: Any, clock: Any,
-             recordings_dir: Path) -> DialerCore:
+             recordings_dir: Path, node_id: str = "dialer-1") -> DialerCore:
     """A core on the simulator as the tests run it (not started): a restart test makes a
-    second one on the same database."""
+    second one on the same database (another ``node_id``: a second engine)."""
     return DialerCore(nodes=[sim_node(simulator)], sessions=sessions, clock=clock,
                       source=next_dialable, recordings_dir=recordings_dir,
-                      finish_hooks=default_hooks(90), tick_s=0.02)
+                      finish_hooks=default_hooks(90), tick_s=0.02, node_id=node_id)
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def pending_call(sessions: sessionmaker[Session], world: tuple[Campaign, int, in
         phone_id = session.scalar(select(Phone.id).where(Phone.contact_id == contact_id))
         (attempt,) = create_pending(session, session.get(Campaign, campaign.id),
                                     [NewAttempt(Item(contact_id, phone_id), None, "sim", uuid)],
-                                    mode="progressive", now=clock.now())
+                                    mode="progressive", engine="dialer-1", now=clock.now())
         assert attempt is not None
         attempt_id = attempt.id
     call = Call(attempt_id=attempt_id, uuid=uuid, node="sim", campaign_id=campaign.id,
@@ -191,7 +191,7 @@ def test_a_crash_before_the_write_leaves_the_attempt_for_reconciliation(writer, 
     call.answered()
     writer.call_changed(call)  # never flushed: the process dies here
     with sessionmaker_() as session:
-        survivors = open_attempts(session, "sim")
+        survivors = open_attempts(session, "sim", "dialer-1")
     assert [a.call_uuid for a in survivors] == ["c-crash"]
     assert survivors[0].state is AttemptState.PENDING  # committed before the originate
     writer.flush()  # (the fixture's stop would write it anyway)

@@ -59,6 +59,8 @@ class CallAttempt(Base):
     mode: Mapped[str] = mapped_column(String(16))
     direction: Mapped[str] = mapped_column(String(8), default=OUTBOUND, server_default=OUTBOUND)
     node: Mapped[str] = mapped_column(String(64), default="")  # switch node name
+    # node_id of the engine that dialed (or took) the call: only it reconciles the attempt.
+    engine: Mapped[str] = mapped_column(String(64), default="", server_default="")
     call_uuid: Mapped[str] = mapped_column(String(36), unique=True)  # origination_uuid
     state: Mapped[AttemptState] = mapped_column(
         str_enum(AttemptState), default=AttemptState.PENDING, index=True
