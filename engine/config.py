@@ -50,10 +50,14 @@ class Settings:
     api_port: int = 8090
     api_token: str = ""
     block_days: int = 90
+    campaign_lease_s: int = 15  # engines sharing a database: a dead engine's campaigns move on
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.campaign_lease_s < 3:
+            raise ConfigError(f"campaign_lease_s must be at least 3 (seconds; leases are renewed "
+                              f"every second), got {self.campaign_lease_s}")
         data_dir = Path(self.data_dir)
         object.__setattr__(self, "data_dir", data_dir)
         if not self.database_url:

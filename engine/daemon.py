@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings, SwitchNode
-from engine.store.models import Campaign, CampaignStatus
+from engine.store.db import transaction
+from engine.store.models import Campaign, CampaignStatus, DialMode
 from engine.store.queries import next_dialable
 from engine.switch.connection import SwitchError, SwitchUnavailable
 
@@ -28,6 +29,7 @@ from .api.hub import EventHub, PublishingStateLog
 from .runner.base import CampaignRunner
 from .runner.core import DialerCore
 from .runner.finish import default_hooks
+from .runner.leases import hold, release
 from .runner.limits import gateway_limits
 from .runner.registry import RUNNERS
 from .runner.settings import CampaignConfigError
@@ -49,6 +51,7 @@ class Daemon:
         self.core: DialerCore | None = None
         self.api_server: WSGIServer | None = None
         self._refused: set[int] = set()
+        self._holders: dict[int, str] = {}  # running campaign -> the engine holding its lease
         self._stop = gevent.event.Event()
         self._greenlets: list[gevent.Greenlet] = []
 
@@ -98,6 +101,7 @@ class Daemon:
         gevent.killall(self._greenlets)
         if self.core is not None:
             self.core.stop()
+            self._release_leases()  # another engine may take the campaigns at once
         if self.simulator is not None:
             self.simulator.stop()
 
@@ -109,6 +113,25 @@ class Daemon:
         self._stop.wait()
         log.info("stopping")
         self.stop()
+
+    def _hold_leases(self) -> dict[int, DialMode]:
+        """The running campaigns this engine may run and holds the lease of, by mode."""
+        me = self.settings.node_id
+        with transaction(self.sessions) as session:
+            running = {c.id: c.mode for c in session.scalars(
+                select(Campaign).where(Campaign.status == CampaignStatus.RUNNING))}
+            holders = hold(session, me, [c for c in running if c not in self._refused],
+                           self.clock.now(), self.settings.campaign_lease_s)
+            release(session, me, keep=[c for c, engine in holders.items() if engine == me])
+        for campaign_id, engine in holders.items():
+            if engine != me and self._holders.get(campaign_id) != engine:
+                log.info("campaign %s runs on engine %s", campaign_id, engine)
+        self._holders = holders
+        return {c: running[c] for c, engine in holders.items() if engine == me}
+
+    def _release_leases(self) -> None:
+        with transaction(self.sessions) as session:
+            release(session, self.settings.node_id)
 
     def _login_agents(self) -> None:
         assert self.core is not None
@@ -135,11 +158,11 @@ class Daemon:
             gevent.sleep(self.watch_s)
 
     def sync_runners(self) -> None:
-        """Start a runner for each running campaign; stop runners of campaigns that stopped."""
+        """Start a runner for each running campaign this engine holds the lease of (engines
+        sharing a database split the campaigns, ``runner/leases.py``); stop the runners of
+        campaigns that stopped or whose lease went to another engine."""
         assert self.core is not None
-        with self.sessions() as session:
-            running = {c.id: c.mode for c in session.scalars(
-                select(Campaign).where(Campaign.status == CampaignStatus.RUNNING))}
+        running = self.core.writer.run(self._hold_leases)  # on the database thread
         for campaign_id, runner in list(self.core.runners.items()):
             if campaign_id not in running:
                 runner.stop()

@@ -2,7 +2,7 @@
 
 from .attempts import INBOUND, OUTBOUND, AttemptState, CallAttempt, Outcome
 from .base import Base
-from .campaigns import Campaign, CampaignStatus, DialMode
+from .campaigns import Campaign, CampaignLease, CampaignStatus, DialMode
 from .compliance import ContactBlock, DncEntry, ExportCursor, NumberingRange
 from .contacts import (
     Callback,
@@ -18,7 +18,7 @@ from .tenancy import Agent, AgentStateLog, Role, Team, Tenant, User
 
 __all__ = [
     "INBOUND", "OUTBOUND", "Agent", "AgentStateLog", "AttemptState", "Base", "CallAttempt", "Callback", "CallbackStatus",
-    "Campaign", "CampaignStatus", "Contact", "ContactBlock", "ContactList", "DialMode", "DncEntry",
+    "Campaign", "CampaignLease", "CampaignStatus", "Contact", "ContactBlock", "ContactList", "DialMode", "DncEntry",
     "ExportCursor", "LeadStatus", "LeadStatusChange", "NumberingRange", "Outcome", "Phone",
     "PhoneType", "Role", "Team", "Tenant", "User",
 ]

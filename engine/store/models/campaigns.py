@@ -60,3 +60,15 @@ class Campaign(Base):
     updated_at: Mapped[datetime]
 
     tenant: Mapped[Tenant] = relationship()
+
+
+class CampaignLease(Base):
+    """Which engine (``node_id``) runs a running campaign, until ``expires_at`` unless renewed
+    (engine/runner/leases.py)."""
+
+    __tablename__ = "campaign_leases"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
