@@ -29,6 +29,7 @@ import functools
 import logging
 import random
 import tempfile
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,12 +52,16 @@ from engine.amd.source import AudioFileError, AudioTap, ForkTap, RawTailer, Reco
 from engine.calls import Call, CallState
 from engine.store.db import transaction
 from engine.store.models import CallAttempt, Campaign, Outcome
-from engine.switch.connection import SwitchError, SwitchUnavailable
+from engine.switch.connection import SwitchConnection, SwitchError, SwitchUnavailable
 
 from .settings import CampaignConfigError
 
 if TYPE_CHECKING:
     from .base import CampaignRunner
+
+MISSING_COMMAND = "Command not found"  # FreeSWITCH's reply to an api of a module not loaded
+# Switches found without mod_audio_fork, with their connection count at the time.
+_NO_FORK: weakref.WeakKeyDictionary[SwitchConnection, int] = weakref.WeakKeyDictionary()
 
 log = logging.getLogger(__name__)
 
@@ -352,8 +357,11 @@ class AmdGate:
             error = fork.start()
             if error is None:
                 return fork
-            log.warning("call %s: mod_audio_fork stream not started (%s): recording for AMD "
-                        "instead", call.uuid, error)
+            if MISSING_COMMAND in error:
+                self._note_no_fork(call, error)
+            else:
+                log.warning("call %s: mod_audio_fork stream not started (%s): recording for AMD "
+                            "instead", call.uuid, error)
             self._drop_tap(call, fork, taps)
         tap = taps[call.uuid] = RecordTap(call.uuid, path, api, self._tailer(path),
                                           stereo=self.runner.settings.record)
@@ -372,9 +380,24 @@ class AmdGate:
 
     def _amd_source(self, call: Call) -> str:
         try:
-            return self.runner.core.pool[call.node].node.amd_source
+            connection = self.runner.core.pool[call.node]
         except SwitchUnavailable:  # a node no longer configured: the stock way
             return "record"
+        if _NO_FORK.get(connection) == connection.connects:
+            return "record"  # found without mod_audio_fork since it last connected
+        return connection.node.amd_source
+
+    def _note_no_fork(self, call: Call, error: str) -> None:
+        """The switch has no mod_audio_fork: record its calls without asking again (and
+        without a warning per call) until it reconnects, when the module may be loaded."""
+        try:
+            connection = self.runner.core.pool[call.node]
+        except SwitchUnavailable:
+            return
+        if _NO_FORK.get(connection) != connection.connects:
+            _NO_FORK[connection] = connection.connects
+            log.warning("switch %s has no mod_audio_fork (%s): recording for AMD instead "
+                        "until it reconnects", call.node, error)
 
     def _api_error(self, call: Call, command: str) -> str | None:
         """Run ``command`` on the call's switch: None when it succeeded, else the error."""
