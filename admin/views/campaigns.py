@@ -11,7 +11,14 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from engine.store.models import Campaign, CampaignStatus, ContactList, DialMode, Role
+from engine.store.models import (
+    Campaign,
+    CampaignLease,
+    CampaignStatus,
+    ContactList,
+    DialMode,
+    Role,
+)
 
 from .. import campaign_settings as cs
 from .. import campaign_status, script_doc
@@ -34,12 +41,16 @@ caps: {day: 2, week: 6}
 @roles(*STAFF)
 def index():  # type: ignore[no-untyped-def]
     rows = db().execute(
-        select(Campaign, func.count(ContactList.id))
+        select(Campaign, func.count(ContactList.id), CampaignLease.engine,
+               CampaignLease.expires_at)
         .outerjoin(ContactList, ContactList.campaign_id == Campaign.id)
+        .outerjoin(CampaignLease, CampaignLease.campaign_id == Campaign.id)
         .where(Campaign.tenant_id == current_user.tenant_id)
-        .group_by(Campaign.id).order_by(Campaign.name)
+        .group_by(Campaign.id, CampaignLease.engine, CampaignLease.expires_at)
+        .order_by(Campaign.name)
     ).all()
-    return render_template("campaigns/index.html", rows=rows, actions_for=campaign_status.actions_for)
+    return render_template("campaigns/index.html", rows=rows, now=state().clock.now(),
+                           actions_for=campaign_status.actions_for)
 
 
 def _form_values(campaign: Campaign | None) -> dict[str, str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from admin import campaign_status, script_doc
-from engine.store.models import Campaign, CampaignStatus, DialMode
+from engine.store.models import Campaign, CampaignLease, CampaignStatus, DialMode
 
 from .conftest import post
 
@@ -105,6 +108,19 @@ def test_campaign_list_shows_status_and_actions(as_user, world):
     page = as_user("a_supervisor").get("/campaigns/").get_data(as_text=True)
     assert world.a_demo.campaign.name in page and world.b_demo.campaign.name not in page
     assert 'data-action="start"' in page and 'data-action="pause"' not in page
+
+
+def test_campaign_list_shows_the_engine_running_each_campaign(as_user, world, session, clock):
+    ours = world.a_demo.campaign.id
+    session.add(CampaignLease(campaign_id=ours, engine="dialer-7",
+                              expires_at=clock.now() + timedelta(seconds=10)))
+    session.commit()
+    cell = re.compile(r'<td class="engine">(.*?)</td>')
+    page = as_user("a_supervisor").get("/campaigns/").get_data(as_text=True)
+    assert "dialer-7" in cell.findall(page)
+    clock.advance(11)  # the engine stopped renewing its lease
+    page = as_user("a_supervisor").get("/campaigns/").get_data(as_text=True)
+    assert "dialer-7 <span class=\"muted\">(не отвечает)</span>" in cell.findall(page)
 
 
 def test_status_machine_rules():
