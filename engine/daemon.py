@@ -86,7 +86,7 @@ class Daemon:
             return
         hub = EventHub()
         core.state_log = PublishingStateLog(core.writer, core.writer.announce)
-        core.notify = hub.publish
+        core.send_events_to(hub.publish)
         app = create_api(core, hub, self.settings.api_token)
         self.api_server = WSGIServer((self.settings.api_host, self.settings.api_port), app,
                                      log=None)

@@ -76,7 +76,7 @@ class DialerCore:
                                timeout_s=timeout_s)
         self.calls: dict[str, Call] = {}
         self.agents = AgentPool()
-        # Where events for agents' screens go (see ``notify``).
+        # Where events for agents' screens go (see ``send_events_to``).
         self._events: Callable[[str, dict[str, Any]], None] = lambda kind, data: None
         self.writer = WriteBehind(sessions, finish_hooks,
                                   publish=lambda kind, data: self._events(kind, data))
@@ -89,16 +89,15 @@ class DialerCore:
         self._ticker: gevent.Greenlet | None = None
         self._first_connect: set[str] = set()
 
-    @property
-    def notify(self) -> Callable[[str, dict[str, Any]], None]:
+    def send_events_to(self, events: Callable[[str, dict[str, Any]], None]) -> None:
+        """Where events for agents' screens go (the control API's stream)."""
+        self._events = events
+
+    def notify(self, kind: str, data: dict[str, Any]) -> None:
         """Tell agents' screens an event about nothing stored (a preview or inbound card): at
         once, or after the call and agent events still waiting for their write, so that
-        events keep their order. Set it to where events go (the control API's stream)."""
-        return self.writer.tell
-
-    @notify.setter
-    def notify(self, events: Callable[[str, dict[str, Any]], None]) -> None:
-        self._events = events
+        events keep their order."""
+        self.writer.tell(kind, data)
 
     # --- lifecycle ------------------------------------------------------------------------
 

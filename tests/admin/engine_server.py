@@ -90,7 +90,7 @@ class EngineThread:
                           tick_s=0.02)
         hub = EventHub()
         core.state_log = PublishingStateLog(core.writer, core.writer.announce)
-        core.notify = hub.publish
+        core.send_events_to(hub.publish)
         server = WSGIServer(("127.0.0.1", 0), create_api(core, hub, TOKEN), log=None)
         try:
             core.start()

@@ -146,7 +146,7 @@ def test_ivr_connect_key_abandons_when_the_agent_misses(core, simulator, factory
 def test_inbound_caller_rings_their_per_call_agent_with_the_card(  # type: ignore[no-untyped-def]
         core, simulator, factory, session, sessionmaker_, clock) -> None:
     hub = EventHub()
-    core.notify = hub.publish
+    core.send_events_to(hub.publish)
     events = hub.subscribe()
     campaign, rows = per_call_campaign(
         factory, session, ["+79001000404"], agents=2, slow_first=True,

@@ -22,7 +22,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 def api(core):  # type: ignore[no-untyped-def]
     hub = EventHub()
     core.state_log = PublishingStateLog(core.writer, core.writer.announce)
-    core.notify = hub.publish
+    core.send_events_to(hub.publish)
     return create_api(core, hub, TOKEN).test_client()
 
 

@@ -39,7 +39,7 @@ from .test_api import AUTH, TOKEN
 def hub(core):  # type: ignore[no-untyped-def]
     hub = EventHub()
     core.state_log = PublishingStateLog(core.writer, core.writer.announce)
-    core.notify = hub.publish
+    core.send_events_to(hub.publish)
     return hub
 
 

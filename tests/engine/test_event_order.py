@@ -46,7 +46,7 @@ def stale(session: Session, kind: str, data: dict[str, Any]) -> str | None:
 
 def test_a_reader_of_each_event_finds_its_state_stored(core, factory, session, sessionmaker_) -> None:  # type: ignore[no-untyped-def]
     hub = EventHub()
-    core.notify = hub.publish
+    core.send_events_to(hub.publish)
     core.state_log = PublishingStateLog(core.writer, core.writer.announce)
     queue = hub.subscribe()
     seen: list[tuple[str, str | None]] = []

@@ -49,7 +49,7 @@ def bridged_then_hung_up(core, sessionmaker_, talk_s: float):  # type: ignore[no
 def test_customer_calling_back_reaches_an_agent_with_the_card(  # type: ignore[no-untyped-def]
         fs_core, far_end, switch, factory, session, sessionmaker_) -> None:
     hub = EventHub()
-    fs_core.notify = hub.publish
+    fs_core.send_events_to(hub.publish)
     events = hub.subscribe()
     agent_phone = far_end("uas_answer.xml", audio="tone.pcap")
     campaign, _ = make_campaign(factory, session, ["+" + CUSTOMER_NUMBER], agents=0)

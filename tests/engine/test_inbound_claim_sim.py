@@ -46,7 +46,7 @@ def test_each_inbound_call_is_routed_by_one_engine(core, second_core, simulator,
     subscriptions = []
     for engine in (core, second_core):
         hub = EventHub()
-        engine.notify = hub.publish
+        engine.send_events_to(hub.publish)
         subscriptions.append(hub.subscribe())
     callers = [*known, "+79005550501", "+79005550502"]  # two known, two unknown callers
     channels = [simulator.call_in(IncomingCall(caller=number, dialled=CAMPAIGN_NUMBER,

@@ -41,7 +41,7 @@ CAMPAIGN_NUMBER = "+74950000000"  # make_campaign's caller ID
 @pytest.fixture
 def events(core):  # type: ignore[no-untyped-def]
     hub = EventHub()
-    core.notify = hub.publish
+    core.send_events_to(hub.publish)
     return hub.subscribe()
 
 

@@ -53,7 +53,7 @@ def held_read(monkeypatch) -> Iterator[HeldRead]:
 def start_preview(core, factory, session):  # type: ignore[no-untyped-def]
     campaign, agents = make_campaign(factory, session, ["+79001000001"], agents=1, mode=DialMode.PREVIEW)
     cards: list[dict] = []  # type: ignore[type-arg]
-    core.notify = lambda kind, data: cards.append(data) if kind == "card" else None
+    core.send_events_to(lambda kind, data: cards.append(data) if kind == "card" else None)
     core.login(agents[0].id, campaign.id)
     runner = PreviewRunner(core, campaign.id, tick_s=0.02)
     runner.start()

@@ -14,7 +14,7 @@ def test_dial_then_skip(core, factory, session, sessionmaker_) -> None:  # type:
                                      agents=1, mode=DialMode.PREVIEW)
     agent_id = agents[0].id
     cards: list[dict] = []  # type: ignore[type-arg]
-    core.notify = lambda kind, data: cards.append(data) if kind == "card" else None
+    core.send_events_to(lambda kind, data: cards.append(data) if kind == "card" else None)
     core.login(agent_id, campaign.id)
     runner = PreviewRunner(core, campaign.id, tick_s=0.02)
     runner.start()
