@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
@@ -62,6 +63,38 @@ def test_one_engine_holds_a_campaign_until_its_lease_expires(lease_sessions, clo
         left = session.execute(select(CampaignLease.campaign_id, CampaignLease.engine)).all()
     assert [tuple(row) for row in left] == [(ids[2], "b")]
     assert _hold(lease_sessions, "a", [ids[1]], T0 + timedelta(seconds=32)) == {ids[1]: "a"}
+
+
+def _race(url: str, engine: str, campaign_id: int, rounds: int, barrier) -> list[str]:  # type: ignore[no-untyped-def]
+    """In its own process: each round, wait for the other engine, then ask for the lease
+    (at the start of a round there is none, or it has expired): whom it says holds it."""
+    sessions = make_sessionmaker(make_engine(url))
+    seen = []
+    for n in range(rounds):
+        barrier.wait()
+        at = T0 + timedelta(minutes=n)  # every round's lease has expired by the next
+        with transaction(sessions) as session:
+            seen.append(hold(session, engine, [campaign_id], at, ttl_s=15)[campaign_id])
+        barrier.wait()
+        if engine == "a" and n % 2:  # the next round starts with no lease row (as the first)
+            with transaction(sessions) as session:
+                release(session, seen[-1])
+        barrier.wait()
+    return seen
+
+
+def test_two_processes_asking_at_once_agree_on_one_holder(lease_sessions, clock) -> None:  # type: ignore[no-untyped-def]
+    with transaction(lease_sessions) as session:
+        campaign_id = Factory(session, clock).campaign().id
+    url = lease_sessions.kw["bind"].url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Manager().Barrier(2)
+    rounds = 12
+    with context.Pool(2) as pool:
+        a, b = pool.starmap(_race, [(url, "a", campaign_id, rounds, barrier),
+                                    (url, "b", campaign_id, rounds, barrier)])
+    assert a == b  # both engines name the same holder every round
+    assert set(a) <= {"a", "b"}
 
 
 def test_lease_time_below_three_seconds_is_refused() -> None:
