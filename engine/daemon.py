@@ -29,7 +29,7 @@ from .api.hub import EventHub, PublishingStateLog
 from .runner.base import CampaignRunner
 from .runner.core import DialerCore
 from .runner.finish import default_hooks
-from .runner.leases import hold, release
+from .runner.leases import CampaignElsewhere, hold, release
 from .runner.limits import gateway_limits
 from .runner.registry import RUNNERS
 from .runner.settings import CampaignConfigError
@@ -144,7 +144,7 @@ class Daemon:
                     pending.remove((agent_id, campaign_id))
                 except (SwitchError, SwitchUnavailable) as exc:
                     log.warning("agent %s: login failed, retrying: %s", agent_id, exc)
-                except LookupError as exc:
+                except (LookupError, CampaignElsewhere) as exc:
                     log.error("%s", exc)
                     pending.remove((agent_id, campaign_id))
             gevent.sleep(1)

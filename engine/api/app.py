@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.agents import AgentSession, AgentStateError
 from engine.runner.core import DialerCore
+from engine.runner.leases import CampaignElsewhere
 from engine.runner.preview import PreviewRunner
 from engine.store.db import transaction
 from engine.switch.connection import SwitchError, SwitchUnavailable
@@ -100,6 +101,8 @@ def create_api(core: DialerCore, hub: EventHub, token: str) -> Flask:
             return jsonify(describe(core.login(agent_id, campaign_id)))
         except LookupError as exc:
             raise ApiError(404, str(exc)) from exc
+        except CampaignElsewhere as exc:
+            raise ApiError(409, str(exc)) from exc
         except (SwitchError, SwitchUnavailable) as exc:
             raise ApiError(503, f"the softphone could not be called: {exc}") from exc
 

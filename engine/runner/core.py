@@ -33,6 +33,7 @@ from engine.switch.pool import SwitchPool
 
 from .attempts import INBOUND, Dialable, FinishHook, open_attempts, open_elsewhere
 from .inbound import InboundRouter, is_inbound_park
+from .leases import CampaignElsewhere, holder
 from .limits import RateLimit
 from .writer import WriteBehind
 
@@ -207,7 +208,14 @@ class DialerCore:
               node: str | None = None) -> AgentSession:
         """Call the agent's softphone (nailed up); the agent is ready when it answers.
         In a campaign with per-call ringing (``Campaign.agent_ringing``) nothing is called
-        now and the agent is ready at once: the phone rings for each customer."""
+        now and the agent is ready at once: the phone rings for each customer.
+        ``CampaignElsewhere``: another engine runs the campaign (its agents log in there)."""
+        if campaign_id is not None:
+            with self.sessions() as session:
+                running_on = holder(session, campaign_id, self.clock.now())
+            if running_on is not None and running_on != self.node_id:
+                raise CampaignElsewhere(f"campaign {campaign_id} runs on engine {running_on}: "
+                                        f"log agent {agent_id} in there")
         existing = self.agents.get(agent_id)
         if existing is not None and existing.state is not AgentState.OFFLINE:
             existing.campaign_id = campaign_id

@@ -49,6 +49,16 @@ def hold(session: Session, engine: str, campaign_ids: Collection[int], now: date
     return holders
 
 
+class CampaignElsewhere(ValueError):
+    """The campaign runs on another engine (it holds the campaign's lease)."""
+
+
+def holder(session: Session, campaign_id: int, now: datetime) -> str | None:
+    """The engine holding an unexpired lease on the campaign (None: no engine does)."""
+    return session.scalars(select(CampaignLease.engine).where(
+        CampaignLease.campaign_id == campaign_id, CampaignLease.expires_at >= now)).first()
+
+
 def release(session: Session, engine: str, keep: Collection[int] = ()) -> None:
     """Give up ``engine``'s leases, except those on ``keep``."""
     session.execute(delete(CampaignLease).where(CampaignLease.engine == engine,

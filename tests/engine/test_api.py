@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.api.app import create_api
 from engine.api.hub import EventHub, PublishingStateLog
 from engine.runner.progressive import ProgressiveRunner
-from engine.store.models import Callback, Contact, LeadStatus, LeadStatusChange
+from engine.store.models import Callback, CampaignLease, Contact, LeadStatus, LeadStatusChange
 
 from .conftest import attempts, make_campaign, wait_for
 
@@ -30,6 +30,24 @@ def test_token_is_required(api) -> None:  # type: ignore[no-untyped-def]
     response = api.get("/agents/1")
     assert response.status_code == 401 and "token" in response.json["error"]
     assert api.get("/agents/1", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_login_to_a_campaign_another_engine_runs_is_refused(api, core, factory, session,  # type: ignore[no-untyped-def]
+                                                             running_clock) -> None:
+    campaign, agents = make_campaign(factory, session, ["+79001000001"], agents=1)
+    lease = CampaignLease(campaign_id=campaign.id, engine="dialer-2",
+                          expires_at=running_clock.now() + timedelta(seconds=60))
+    session.add(lease)
+    session.commit()
+    url = f"/agents/{agents[0].id}/login"
+    response = api.post(url, json={"campaign_id": campaign.id}, headers=AUTH)
+    assert response.status_code == 409
+    assert response.json["error"] == (f"campaign {campaign.id} runs on engine dialer-2: "
+                                      f"log agent {agents[0].id} in there")
+    assert core.agents.get(agents[0].id) is None  # no softphone was called
+    lease.expires_at = running_clock.now() - timedelta(seconds=1)  # that engine went away
+    session.commit()
+    assert api.post(url, json={"campaign_id": campaign.id}, headers=AUTH).status_code == 200
 
 
 def test_agent_day_through_the_api(api, core, factory, session, sessionmaker_) -> None:  # type: ignore[no-untyped-def]
