@@ -378,10 +378,16 @@ class AmdGate:
         tap.finish()
         tap.discard()
 
-    def _amd_source(self, call: Call) -> str:
+    def _switch(self, call: Call) -> SwitchConnection | None:
+        """The call's switch connection (None: a node no longer configured)."""
         try:
-            connection = self.runner.core.pool[call.node]
-        except SwitchUnavailable:  # a node no longer configured: the stock way
+            return self.runner.core.pool[call.node]
+        except SwitchUnavailable:
+            return None
+
+    def _amd_source(self, call: Call) -> str:
+        connection = self._switch(call)
+        if connection is None:  # the stock way
             return "record"
         if _NO_FORK.get(connection) == connection.connects:
             return "record"  # found without mod_audio_fork since it last connected
@@ -390,11 +396,8 @@ class AmdGate:
     def _note_no_fork(self, call: Call, error: str) -> None:
         """The switch has no mod_audio_fork: record its calls without asking again (and
         without a warning per call) until it reconnects, when the module may be loaded."""
-        try:
-            connection = self.runner.core.pool[call.node]
-        except SwitchUnavailable:
-            return
-        if _NO_FORK.get(connection) != connection.connects:
+        connection = self._switch(call)
+        if connection is not None and _NO_FORK.get(connection) != connection.connects:
             _NO_FORK[connection] = connection.connects
             log.warning("switch %s has no mod_audio_fork (%s): recording for AMD instead "
                         "until it reconnects", call.node, error)
